@@ -1,0 +1,141 @@
+"""Shared personas: an observer of mission A, an observer of mission B, an analyst, an API
+consumer, an administrator and an outsider, on one small agreement."""
+
+import datetime as dt
+import os
+import socket
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+
+from accounts.roles import ANALYST, API_CONSUMER, OBSERVER, roles_sync
+from agreements.models import Agreement, Clause, VerificationMechanism
+from reports.models import ObserverMission
+from tests.factories import (
+    AgreementFactory,
+    ClauseFactory,
+    MechanismFactory,
+    MissionFactory,
+    UserFactory,
+)
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class World:
+    agreement: Agreement
+    clause_a: Clause  # covered by mission A's mechanism
+    clause_b: Clause  # covered by mission B's mechanism
+    clause_unmonitored: Clause
+    mechanism_a: VerificationMechanism
+    mechanism_b: VerificationMechanism
+    mission_a: ObserverMission
+    mission_b: ObserverMission
+
+
+@pytest.fixture
+def roles(db):
+    roles_sync()
+
+
+def _user(username: str, *, role: str | None = None, staff: bool = False, **extra):
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username=username, is_staff=staff, **extra)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def world(db, roles) -> World:
+    agreement = AgreementFactory(code="test-ceasefire", title="Test ceasefire")
+    clause_a = ClauseFactory(agreement=agreement, reference="1", title="Ceasefire")
+    clause_b = ClauseFactory(
+        agreement=agreement, reference="2", title="Withdrawal",
+        category=Clause.Category.WEAPONS_WITHDRAWAL,
+    )
+    clause_unmonitored = ClauseFactory(
+        agreement=agreement, reference="3", title="Exchange",
+        category=Clause.Category.PRISONER_EXCHANGE,
+    )
+    mechanism_a = MechanismFactory(agreement=agreement, code="mech-a", name="Mechanism A")
+    mechanism_a.clauses.set([clause_a])
+    mechanism_b = MechanismFactory(agreement=agreement, code="mech-b", name="Mechanism B")
+    mechanism_b.clauses.set([clause_b])
+    mission_a = MissionFactory(code="mission-a", name="Mission A")
+    mission_a.mechanisms.set([mechanism_a])
+    mission_b = MissionFactory(code="mission-b", name="Mission B")
+    mission_b.mechanisms.set([mechanism_b])
+    return World(agreement, clause_a, clause_b, clause_unmonitored, mechanism_a, mechanism_b,
+                 mission_a, mission_b)
+
+
+@pytest.fixture
+def observer_a(world):
+    user = _user("observer_a", role=OBSERVER, staff=True)
+    world.mission_a.members.add(user)
+    return user
+
+
+@pytest.fixture
+def observer_b(world):
+    user = _user("observer_b", role=OBSERVER, staff=True)
+    world.mission_b.members.add(user)
+    return user
+
+
+@pytest.fixture
+def analyst(world):
+    return _user("analyst", role=ANALYST, staff=True)
+
+
+@pytest.fixture
+def api_consumer(world):
+    return _user("consumer", role=API_CONSUMER)
+
+
+@pytest.fixture
+def administrator(world):
+    return _user("admin", staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(world):
+    return _user("outsider")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as a persona: ``client_for(observer_a)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def service_available(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip with a printed reason when a real service is absent; fail under REQUIRE_SERVICES."""
+    if service_available(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if settings.REQUIRE_SERVICES or os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{message}, and REQUIRE_SERVICES=1 says it must be.")
+    pytest.skip(f"{message}; start it to run this test (CI sets REQUIRE_SERVICES=1).")
+
+
+@pytest.fixture
+def today():
+    return dt.date(2025, 3, 1)
