@@ -1,3 +1,228 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-# Register your models here.
+from accounts.roles import user_is_observer_only
+from agreements.models import (
+    Agreement,
+    AgreementParty,
+    Area,
+    Clause,
+    ClauseRevision,
+    ImplementationAssessment,
+    Party,
+    VerificationMechanism,
+)
+from agreements.selectors import clause_tree
+from agreements.services import assessment_record, clause_dates_resolve
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "category"]
+    list_filter = ["kind", "category"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "country", "admin_level", "parent"]
+    list_filter = ["country", "admin_level"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["parent"]
+
+
+class AgreementPartyInline(admin.TabularInline):
+    model = AgreementParty
+    extra = 0
+    autocomplete_fields = ["party"]
+
+
+class MechanismInline(admin.TabularInline):
+    model = VerificationMechanism
+    extra = 0
+    fields = ["name", "kind", "responsible_party", "reporting_interval", "grace", "active_from",
+              "active_until"]
+    show_change_link = True
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "status", "negotiation_round", "signed_on", "clause_count"]
+    list_filter = ["kind", "status"]
+    search_fields = ["title", "short_title", "code", "negotiation_round", "venue"]
+    readonly_fields = ["clause_tree", "created_at", "updated_at"]
+    inlines = [AgreementPartyInline, MechanismInline]
+    fieldsets = [
+        (None, {"fields": ["code", "title", "short_title", "kind", "status", "summary"]}),
+        ("Negotiation and dates", {"fields": ["negotiation_round", "venue", "signed_on",
+                                              "in_force_on", "expires_on"]}),
+        ("Source", {"fields": ["source_url", "source_note"]}),
+        ("Clauses in order", {"fields": ["clause_tree"]}),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="clauses")
+    def clause_count(self, obj: Agreement) -> int:
+        return obj.clauses.count()
+
+    @admin.display(description="Clause tree")
+    def clause_tree(self, obj: Agreement) -> str:
+        if not obj.pk:
+            return "-"
+        rows = [
+            (
+                f"{depth * 1.5}em",
+                reverse("admin:agreements_clause_change", args=[clause.pk]),
+                clause.reference,
+                clause.title,
+                clause.get_category_display(),
+            )
+            for depth, clause in clause_tree(agreement=obj)
+        ]
+        if not rows:
+            return "No clauses encoded yet."
+        items = format_html_join(
+            "", '<li style="margin-left:{}"><a href="{}">{}</a> {} <small>({})</small></li>', rows
+        )
+        return format_html('<ol style="list-style:none;padding:0">{}</ol>', items)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        clause_dates_resolve(agreement=form.instance)
+
+
+class AssessmentInline(admin.TabularInline):
+    """Assessments are append-only: earlier rows are shown, new ones added, none edited."""
+
+    model = ImplementationAssessment
+    extra = 0
+    fields = ["level", "assessed_on", "rationale", "evidence", "assessed_by"]
+    readonly_fields = ["assessed_by"]
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ClauseRevisionInline(admin.TabularInline):
+    model = ClauseRevision
+    extra = 0
+    fields = ["changed_at", "changed_by", "source", "changes"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Clause)
+class ClauseAdmin(admin.ModelAdmin):
+    list_display = ["reference", "title", "agreement", "category", "phase", "in_force_from",
+                    "deadline", "monitored_by"]
+    list_display_links = ["reference", "title"]
+    list_filter = ["agreement", "category", "phase"]
+    list_select_related = ["agreement"]
+    search_fields = ["reference", "title", "text", "agreement__title", "agreement__code"]
+    ordering = ["agreement", "position"]
+    autocomplete_fields = ["agreement", "parent", "obliged_parties", "prerequisites", "areas",
+                           "start_anchor_clause", "deadline_anchor_clause"]
+    readonly_fields = ["in_force_from", "deadline", "created_at", "updated_at"]
+    inlines = [AssessmentInline, ClauseRevisionInline]
+    fieldsets = [
+        (None, {"fields": ["agreement", "reference", "parent", "position", "title", "text",
+                           "category", "obliged_parties", "phase", "prerequisites"]}),
+        ("Dates (resolved dates are computed from the anchors)", {"fields": [
+            ("start_anchor", "start_anchor_clause", "start_offset_days"),
+            ("deadline_anchor", "deadline_anchor_clause", "deadline_offset_days"),
+            "deadline_text", ("in_force_from", "deadline")]}),
+        ("Geographic scope", {"fields": ["areas", "geometry"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("mechanisms")
+
+    @admin.display(description="monitored by")
+    def monitored_by(self, obj: Clause) -> str:
+        return ", ".join(m.name for m in obj.mechanisms.all()) or "nobody"
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # The observation form's clause picker offers observers only what their missions watch.
+        if (
+            request.GET.get("app_label") == "reports"
+            and request.GET.get("field_name") == "clause"
+            and user_is_observer_only(request.user)
+        ):
+            queryset = queryset.filter(mechanisms__missions__members=request.user)
+            may_have_duplicates = True
+        return queryset, may_have_duplicates
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ImplementationAssessment:
+            return super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            if inline_form.has_changed() and not inline_form.instance.pk:
+                data = inline_form.cleaned_data
+                assessment_record(
+                    clause=form.instance,
+                    level=data["level"],
+                    assessed_on=data["assessed_on"],
+                    rationale=data["rationale"],
+                    evidence=data.get("evidence", ""),
+                    by=request.user,
+                )
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        clause_dates_resolve(agreement=form.instance.agreement)
+
+
+@admin.register(ImplementationAssessment)
+class ImplementationAssessmentAdmin(admin.ModelAdmin):
+    list_display = ["clause", "level", "assessed_on", "assessed_by"]
+    list_filter = ["level", "clause__agreement", "clause__category"]
+    search_fields = ["clause__title", "clause__reference", "rationale"]
+    autocomplete_fields = ["clause"]
+    fields = ["clause", "level", "assessed_on", "rationale", "evidence", "evidence_urls",
+              "assessed_by", "created_at"]
+    readonly_fields = ["assessed_by", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a new judgement is a new row; history is never rewritten
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        recorded = assessment_record(
+            clause=data["clause"],
+            level=data["level"],
+            assessed_on=data["assessed_on"],
+            rationale=data["rationale"],
+            evidence=data.get("evidence", ""),
+            evidence_urls=data.get("evidence_urls") or [],
+            by=request.user,
+        )
+        obj.pk = recorded.pk
+
+
+@admin.register(VerificationMechanism)
+class VerificationMechanismAdmin(admin.ModelAdmin):
+    list_display = ["name", "agreement", "kind", "responsible_party", "reporting_interval",
+                    "grace", "active_from", "active_until", "covered"]
+    list_filter = ["kind", "agreement"]
+    search_fields = ["name", "code", "agreement__title"]
+    autocomplete_fields = ["agreement", "responsible_party", "clauses"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("clauses")
+
+    @admin.display(description="covers clauses")
+    def covered(self, obj: VerificationMechanism) -> str:
+        return ", ".join(c.reference for c in obj.clauses.all()) or "-"

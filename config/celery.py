@@ -1,4 +1,4 @@
-"""The Celery app. Configuration comes from Django settings (``CELERY_*``)."""
+"""The Celery app: configuration from Django settings (``CELERY_*``), queues and beat."""
 
 import os
 
@@ -8,4 +8,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("accord_monitor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# One queue per kind of work, so each can get its own workers.
+app.conf.task_routes = {
+    "reports.*": {"queue": "ingest"},
+    "monitor.evaluate*": {"queue": "rules"},
+    "monitor.notify*": {"queue": "notify"},
+}
+
+# The beat schedule, declared in one place.
+app.conf.beat_schedule = {
+    "requeue-stale-payloads": {"task": "reports.requeue_payloads", "schedule": 60.0},
+}
+
 app.autodiscover_tasks()

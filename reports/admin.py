@@ -1,3 +1,265 @@
-from django.contrib import admin
+import hashlib
+from pathlib import Path
 
-# Register your models here.
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.urls import reverse
+
+from accounts.roles import user_is_observer_only
+from reports.api.views import EXTENSION_FORMATS
+from reports.ingest.pipeline import payload_receive, payload_replay
+from reports.models import (
+    Channel,
+    ColumnProfile,
+    InboundPayload,
+    Observation,
+    ObserverMission,
+    Report,
+    ReportStatus,
+    ReportStatusChange,
+)
+from reports.selectors import (
+    clauses_reportable_by,
+    missions_for_user,
+    payloads_visible_to,
+    reports_visible_to,
+)
+from reports.parsers import PARSERS
+from reports.services import report_submit
+
+
+@admin.register(ObserverMission)
+class ObserverMissionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["mechanisms", "members"]
+
+    def get_queryset(self, request):
+        return missions_for_user(user=request.user)
+
+
+class ObservationInline(admin.StackedInline):
+    model = Observation
+    extra = 1
+    autocomplete_fields = ["clause", "party", "area"]
+    fields = [
+        ("kind", "clause", "party"),
+        ("occurred_at", "severity", "quantity"),
+        ("place_name", "admin_area", "area"),
+        ("latitude", "longitude"),
+        "description",
+        ("source", "source_reliability", "information_credibility", "verification_status"),
+        "evidence_urls",
+    ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clause":
+            kwargs["queryset"] = clauses_reportable_by(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _editable(self, request, obj) -> bool:
+        return obj is None or obj.is_editable
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj) and super().has_delete_permission(request, obj)
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = ReportStatusChange
+    extra = 0
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "revision", "mission", "period_start", "period_end",
+                    "status", "channel", "filed_by", "filed_at"]
+    # Only the missions the user can see reports of: observers must not learn other missions.
+    list_filter = ["status", "channel", ("mission", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["mission", "filed_by"]
+    search_fields = ["external_id", "title", "mission__name"]
+    date_hierarchy = "period_end"
+    inlines = [ObservationInline, StatusChangeInline]
+    fields = ["mission", "external_id", "period_start", "period_end", "title", "summary",
+              "status", "revision", "channel", "filed_by", "filed_at", "supersedes"]
+    readonly_fields = ["status", "revision", "channel", "filed_by", "filed_at", "supersedes"]
+    change_form_template = "admin/reports/report/change_form.html"
+
+    def get_queryset(self, request):
+        return reports_visible_to(user=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "mission":
+            kwargs["queryset"] = missions_for_user(user=request.user).filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        # Filed reports are records: a correction is a new report that supersedes this one.
+        if obj is not None and not obj.is_editable:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if user_is_observer_only(request.user):
+            actions.pop("delete_selected", None)  # drafts are deleted one by one, from the form
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.channel = "admin"
+        super().save_model(request, obj, form, change)
+
+    def response_change(self, request, obj):
+        if "_submit" in request.POST:
+            return self._submit(request, obj)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_submit" in request.POST:
+            return self._submit(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def _submit(self, request, obj: Report):
+        try:
+            report_submit(report=obj, by=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(request, f"Report {obj.external_id} submitted.", messages.SUCCESS)
+        # From the add form too: land on the report just saved, not on a blank add form.
+        return HttpResponseRedirect(reverse("admin:reports_report_change", args=[obj.pk]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["show_submit"] = obj is None or obj.status == ReportStatus.DRAFT
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="JSON report, CSV (HXL hashtags detected), or XLSX.")
+    mission = forms.ModelChoiceField(queryset=ObserverMission.objects.none())
+    format = forms.ChoiceField(choices=[("", "from the file name")] + [
+        (code, code) for code in sorted(PARSERS)], required=False)
+    profile = forms.ModelChoiceField(queryset=ColumnProfile.objects.all(), required=False,
+                                     help_text="Column mapping for CSV/XLSX without HXL tags.")
+    external_id = forms.CharField(max_length=120, required=False,
+                                  help_text="Your id for the report; defaults to the checksum.")
+    timezone = forms.CharField(required=False, initial="UTC",
+                               help_text="Zone of times written without an offset.")
+
+
+@admin.register(InboundPayload)
+class InboundPayloadAdmin(admin.ModelAdmin):
+    list_display = ["id", "received_at", "channel", "format", "mission", "sender", "size",
+                    "state", "attempts", "report"]
+    list_filter = ["state", "channel", "format"]
+    list_select_related = ["mission", "sender", "report"]
+    search_fields = ["sha256", "filename", "last_error"]
+    exclude = ["body"]
+    readonly_fields = ["sha256", "size", "content_type", "format", "filename", "channel",
+                       "sender", "mission", "params", "idempotency_key", "state", "attempts",
+                       "last_error", "problems", "result", "received_at", "claimed_at",
+                       "processed_at", "report"]
+    actions = ["replay"]
+    change_list_template = "admin/reports/inboundpayload/change_list.html"
+
+    def get_queryset(self, request):
+        return payloads_visible_to(user=request.user).defer("body")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_replay_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.display(description="problems, row by row")
+    def problems(self, obj: InboundPayload) -> str:
+        if not obj.errors:
+            return "-"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>",
+                                                           ((e,) for e in obj.errors)))
+
+    @admin.action(description="Replay selected quarantined or rejected payloads",
+                  permissions=["replay"])
+    def replay(self, request, queryset):
+        replayed = 0
+        for payload in queryset.filter(state__in=["quarantined", "rejected"]):
+            payload_replay(payload=payload)
+            replayed += 1
+        self.message_user(request, f"{replayed} payload(s) queued again.")
+
+    def get_urls(self):
+        custom = [path("upload/", self.admin_site.admin_view(self.upload_view),
+                       name="reports_inboundpayload_upload")]
+        return custom + super().get_urls()
+
+    def upload_view(self, request):
+        if not request.user.has_perm("reports.add_report"):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        form.fields["mission"].queryset = missions_for_user(user=request.user).filter(
+            is_active=True)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"]
+            body = upload.read()
+            fmt = data["format"] or EXTENSION_FORMATS.get(Path(upload.name).suffix.lower())
+            if fmt is None:
+                form.add_error("format", "Cannot tell the format from the file name; pick one.")
+            else:
+                params = {"mission": data["mission"].code,
+                          "external_id": data["external_id"]
+                          or f"upload-{hashlib.sha256(body).hexdigest()[:16]}",
+                          "timezone": data["timezone"] or "UTC"}
+                if data["profile"]:
+                    params["profile"] = data["profile"].code
+                result = payload_receive(
+                    body=body, content_type=upload.content_type or "application/octet-stream",
+                    format=fmt, channel=Channel.UPLOAD, sender=request.user,
+                    mission=data["mission"], params=params, filename=upload.name,
+                )
+                self.message_user(request, f"File stored as payload {result.payload.pk}; "
+                                  "it is being ingested.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:reports_inboundpayload_change", args=[result.payload.pk]))
+        context = {**self.admin_site.each_context(request), "form": form,
+                   "title": "Upload a report file", "opts": self.model._meta}
+        return TemplateResponse(request, "admin/reports/inboundpayload/upload.html", context)
+
+
+@admin.register(ColumnProfile)
+class ColumnProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "mission", "timezone", "date_format"]
+    search_fields = ["name", "code"]
+    list_filter = ["mission"]

@@ -245,7 +245,12 @@ class InboundPayload(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField(default=0)
     content_type = models.CharField(max_length=120)
+    format = models.CharField(max_length=20, help_text="The parser that reads it.")
     filename = models.CharField(max_length=255, blank=True)
+    params = models.JSONField(
+        default=dict, blank=True, help_text="What came with the body: mission, external id, profile."
+    )
+    idempotency_key = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -257,6 +262,7 @@ class InboundPayload(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     errors = models.JSONField(default=list, blank=True)
+    result = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -274,6 +280,39 @@ class InboundPayload(models.Model):
             ),
             models.Index(fields=["sha256"], name="payload_sha256_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="payload_idempotency_key_unique_per_sender",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"payload {self.pk} ({self.get_state_display()})"
+
+
+class ColumnProfile(models.Model):
+    """How the columns of a mission's spreadsheets map onto observation fields."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    mission = models.ForeignKey(
+        ObserverMission, null=True, blank=True, on_delete=models.CASCADE, related_name="profiles",
+        help_text="Leave empty for a profile every mission may use.",
+    )
+    columns = models.JSONField(
+        help_text='{"column header": "observation field", ...}, e.g. {"Date": "occurred_at"}'
+    )
+    date_format = models.CharField(
+        max_length=20, blank=True,
+        help_text="strftime pattern for dates that are not ISO 8601, e.g. %d.%m.%y",
+    )
+    timezone = models.CharField(max_length=60, default="UTC",
+                                help_text="Time zone of dates without an offset.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,37 @@
+"""API-wide pieces: one JSON error shape for every failure."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def error_response(code: str, message: str, http_status: int, details=None) -> Response:
+    body = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return Response(body, status=http_status)
+
+
+def exception_handler(exc, context):
+    """``{"error": {"code", "message", "details"?}}`` for every error the API returns."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        message = "The request is not valid; see details."
+        body = {"error": {"code": "invalid", "message": message, "details": detail}}
+    else:
+        message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
+        code = getattr(exc, "default_code", "error")
+        body = {"error": {"code": code, "message": str(message)}}
+    response.data = body
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    return response

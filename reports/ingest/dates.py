@@ -1,0 +1,96 @@
+"""Dates as real observer data writes them, parsed explicitly: never a guess.
+
+Accepted: ISO 8601 dates and date-times (with or without an offset), ``dd.mm.yy`` and
+``dd.mm.yyyy`` (day first, as in the OSCE's and most European field forms), slash dates when
+the profile says which order they use or when only one reading is possible, and spreadsheet
+serial day numbers (1900 date system). A time without an offset is read in the stated zone.
+"""
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's leap-year quirk
+_SERIAL_RANGE = (20000, 80000)  # 1954 .. 2119: anything else is not a date a report would hold
+
+
+class DateProblem(ValueError):
+    """The value cannot be read as a date without guessing."""
+
+
+def zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DateProblem(f'unknown time zone "{name}"') from None
+
+
+def _combine(date: dt.date, hms: tuple[str | None, ...], tz: dt.tzinfo) -> dt.datetime:
+    hour, minute, second = (int(x) if x else 0 for x in hms)
+    return dt.datetime(date.year, date.month, date.day, hour, minute, second, tzinfo=tz)
+
+
+def _two_digit_year(year: str) -> int:
+    return 2000 + int(year) if len(year) == 2 else int(year)
+
+
+def parse_datetime(value: object, *, tz: dt.tzinfo, date_format: str = "") -> dt.datetime:
+    """Read ``value`` as an aware datetime, or raise DateProblem saying why not."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=tz)
+    if isinstance(value, bool):
+        raise DateProblem("expected a date, got true/false")
+    if isinstance(value, int | float):
+        return _from_serial(float(value), tz)
+    if not isinstance(value, str):
+        raise DateProblem(f"expected a date, got {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        raise DateProblem("is empty")
+    if date_format:
+        try:
+            parsed = dt.datetime.strptime(text, date_format)  # noqa: DTZ007 - zone applied below
+        except ValueError:
+            raise DateProblem(f'"{text}" does not match the profile\'s format {date_format}') from None
+        return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+    if _SERIAL.match(text):
+        return _from_serial(float(text), tz)
+    if match := _DOTTED.match(text):
+        day, month, year = int(match[1]), int(match[2]), _two_digit_year(match[3])
+        return _combine(_date(year, month, day, text), match.groups()[3:], tz)
+    if match := _SLASHED.match(text):
+        first, second, year = int(match[1]), int(match[2]), int(match[3])
+        if first <= 12 and second <= 12 and first != second:
+            raise DateProblem(
+                f'"{text}" is ambiguous (day/month or month/day?): use ISO 8601 (YYYY-MM-DD) '
+                "or a column profile with a date format"
+            )
+        day, month = (first, second) if first > 12 or first == second else (second, first)
+        return _combine(_date(year, month, day, text), match.groups()[3:], tz)
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise DateProblem(
+            f'"{text[:40]}" is not a date in a known format (ISO 8601, dd.mm.yy, dd/mm/yyyy, '
+            "or a spreadsheet serial number)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def _date(year: int, month: int, day: int, text: str) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise DateProblem(f'"{text}" is not a real calendar date') from None
+
+
+def _from_serial(serial: float, tz: dt.tzinfo) -> dt.datetime:
+    if not _SERIAL_RANGE[0] <= serial <= _SERIAL_RANGE[1]:
+        raise DateProblem(f"{serial:g} is not a plausible spreadsheet date serial number")
+    naive = _EXCEL_EPOCH + dt.timedelta(days=serial)
+    return naive.replace(tzinfo=tz)

@@ -1,0 +1,447 @@
+"""The ingest pipeline: store first, then claim, parse, validate and write in one transaction.
+
+The database row is the record and the queue only a doorbell: every payload is stored before
+anything is parsed, a worker claims it with a conditional update, and a periodic sweep
+re-rings for payloads that were never picked up or whose worker died.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.roles import user_is_observer_only
+from reports.ingest.dates import DateProblem, parse_datetime, zone
+from reports.ingest.rows import RowContext, RowError, validate_row
+from reports.ingest.writer import observations_write
+from reports.models import (
+    Channel,
+    InboundPayload,
+    ObserverMission,
+    Report,
+    ReportStatus,
+    ReportStatusChange,
+)
+from reports.parsers import PayloadProblem, get_parser
+
+logger = logging.getLogger(__name__)
+State = InboundPayload.State
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+MAX_LISTED_ERRORS = 200
+BATCH_SIZE = 5000
+
+
+class PayloadRejected(Exception):
+    def __init__(self, errors: list[str], total: int | None = None):
+        super().__init__("; ".join(errors[:3]))
+        self.errors = errors
+        self.total = total if total is not None else len(errors)
+
+
+class DuplicateContent(Exception):
+    def __init__(self, report: Report):
+        super().__init__(f"same content as report {report.pk}")
+        self.report = report
+
+
+@dataclass
+class ReceiveResult:
+    payload: InboundPayload
+    created: bool
+
+
+# --- receiving ----------------------------------------------------------------------------
+
+def payload_receive(
+    *,
+    body: bytes,
+    content_type: str,
+    format: str,
+    channel: str,
+    sender: AbstractBaseUser | None,
+    mission: ObserverMission | None = None,
+    params: dict | None = None,
+    filename: str = "",
+    idempotency_key: str = "",
+) -> ReceiveResult:
+    """Store the raw payload and ring the doorbell after commit; parse nothing yet.
+
+    A repeat of an ``Idempotency-Key`` from the same sender returns the first payload.
+    """
+    if idempotency_key and sender is not None:
+        earlier = InboundPayload.objects.filter(sender=sender, idempotency_key=idempotency_key)
+        if first := earlier.first():
+            return ReceiveResult(first, created=False)
+    try:
+        with transaction.atomic():
+            payload = InboundPayload.objects.create(
+                body=body,
+                sha256=hashlib.sha256(body).hexdigest(),
+                size=len(body),
+                content_type=content_type[:120],
+                format=format,
+                channel=channel,
+                sender=sender,
+                mission=mission,
+                params=params or {},
+                filename=filename[:255],
+                idempotency_key=idempotency_key[:200],
+            )
+            transaction.on_commit(lambda: payload_enqueue(payload_id=payload.pk))
+    except IntegrityError:
+        # Two requests with one Idempotency-Key raced: the first one stored is the answer.
+        first = InboundPayload.objects.get(sender=sender, idempotency_key=idempotency_key)
+        return ReceiveResult(first, created=False)
+    return ReceiveResult(payload, created=True)
+
+
+def payload_enqueue(*, payload_id: int) -> bool:
+    """Ring the doorbell; a broker that is down or mute is logged, never raised.
+
+    The periodic sweep delivers whatever could not be enqueued here.
+    """
+    from reports.tasks import ingest_payload
+
+    try:
+        ingest_payload.apply_async(
+            args=[payload_id],
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5,
+                          "interval_max": 1, "timeout": 3},
+        )
+    except Exception:
+        logger.warning("could not enqueue payload %s; the sweep will retry", payload_id,
+                       exc_info=True)
+        return False
+    return True
+
+
+# --- claiming -----------------------------------------------------------------------------
+
+def _claim_expired_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.INGEST_CLAIM_TIMEOUT)
+
+
+def payload_claim(*, payload_id: int) -> bool:
+    """Take the payload for this worker if nobody holds a live claim on it."""
+    claimable = Q(state=State.RECEIVED) | Q(
+        state=State.PROCESSING, claimed_at__lt=_claim_expired_before()
+    )
+    return bool(
+        InboundPayload.objects.filter(claimable, pk=payload_id).update(
+            state=State.PROCESSING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+        )
+    )
+
+
+def payload_release(*, payload_id: int, error: str) -> None:
+    """Give a claimed payload back after a transient fault, so a retry can claim it."""
+    InboundPayload.objects.filter(pk=payload_id, state=State.PROCESSING).update(
+        state=State.RECEIVED, claimed_at=None, last_error=error[:2000]
+    )
+
+
+def payload_quarantine(*, payload_id: int, error: str) -> None:
+    InboundPayload.objects.filter(pk=payload_id).exclude(state=State.DONE).update(
+        state=State.QUARANTINED, last_error=error[:2000], processed_at=timezone.now()
+    )
+
+
+# --- processing ---------------------------------------------------------------------------
+
+def payload_ingest(*, payload_id: int) -> str:
+    """Claim and process one payload; return the state it ends in (or ``skipped``).
+
+    Invalid content ends ``rejected`` with its row errors; transient faults release the
+    claim and re-raise for a retry; anything else, and too many attempts, ``quarantined``.
+    """
+    if not payload_claim(payload_id=payload_id):
+        return "skipped"
+    payload = InboundPayload.objects.select_related("sender", "mission").get(pk=payload_id)
+    if payload.attempts > settings.INGEST_MAX_ATTEMPTS:
+        payload_quarantine(
+            payload_id=payload_id,
+            error=f"gave up after {payload.attempts - 1} attempts; last error: "
+                  f"{payload.last_error or 'the worker stopped before finishing'}",
+        )
+        return State.QUARANTINED
+    try:
+        result = _process(payload)
+    except PayloadRejected as rejected:
+        _finish_rejected(payload, rejected)
+        return State.REJECTED
+    except TRANSIENT_ERRORS as exc:
+        payload_release(payload_id=payload_id, error=f"transient: {exc}")
+        raise
+    except Exception as exc:  # a bug or an unforeseen input: keep it, never drop it
+        logger.exception("payload %s quarantined", payload_id)
+        payload_quarantine(payload_id=payload_id, error=f"{type(exc).__name__}: {exc}")
+        return State.QUARANTINED
+    logger.info("payload %s ingested: %s", payload_id, result)
+    return State.DONE
+
+
+def _finish_rejected(payload: InboundPayload, rejected: PayloadRejected) -> None:
+    summary = (
+        f"{rejected.total} problem(s); nothing from this payload was stored"
+        if rejected.total > 1 else f"{rejected.errors[0]}; nothing was stored"
+    )
+    with transaction.atomic():
+        InboundPayload.objects.filter(pk=payload.pk).update(
+            state=State.REJECTED, errors=rejected.errors, last_error=summary[:2000],
+            processed_at=timezone.now(), result={"error_count": rejected.total},
+        )
+        draft = _admin_draft(payload)
+        if draft is not None and draft.status == ReportStatus.SUBMITTED:
+            _set_status(draft, ReportStatus.REJECTED, payload.sender, summary)
+
+
+def _admin_draft(payload: InboundPayload) -> Report | None:
+    report_id = payload.params.get("draft_report_id")
+    if payload.channel != Channel.ADMIN or not report_id:
+        return None
+    return Report.objects.filter(pk=report_id).first()
+
+
+def _set_status(report: Report, status: str, by, note: str = "") -> None:
+    ReportStatusChange.objects.create(
+        report=report, from_status=report.status, to_status=status, changed_by=by, note=note
+    )
+    Report.objects.filter(pk=report.pk).update(status=status, updated_at=timezone.now())
+    report.status = status
+
+
+def _header_value(header: dict, name: str, *, required: bool, limit: int = 200) -> str:
+    value = header.get(name)
+    if value in (None, ""):
+        if required:
+            raise PayloadRejected([f"header, {name}: is required"])
+        return ""
+    if not isinstance(value, str | int):
+        raise PayloadRejected([f"header, {name}: must be text"])
+    text = str(value).strip()
+    if len(text) > limit:
+        raise PayloadRejected([f"header, {name}: longer than {limit} characters"])
+    return text
+
+
+def _mission_for(payload: InboundPayload, header: dict) -> ObserverMission:
+    code = _header_value(header, "mission", required=True, limit=60)
+    mission = ObserverMission.objects.filter(code=code).first()
+    if mission is None:
+        raise PayloadRejected([f'header, mission: unknown mission "{code}"'])
+    if payload.mission_id and payload.mission_id != mission.pk:
+        raise PayloadRejected([
+            f'header, mission: the report names "{code}" but was sent for '
+            f'"{payload.mission.code}"'
+        ])
+    sender = payload.sender
+    if sender is not None and user_is_observer_only(sender) and not mission.members.filter(
+        pk=sender.pk
+    ).exists():
+        raise PayloadRejected([f'header, mission: you are not a member of mission "{code}"'])
+    if not mission.is_active:
+        raise PayloadRejected([f'header, mission: mission "{code}" is not active'])
+    return mission
+
+
+def _period(header: dict, tz: dt.tzinfo) -> tuple[dt.datetime | None, dt.datetime | None]:
+    bounds = []
+    for name in ("period_start", "period_end"):
+        value = header.get(name)
+        if value in (None, ""):
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(parse_datetime(value, tz=tz))
+        except DateProblem as exc:
+            raise PayloadRejected([f"header, {name}: {exc}"]) from None
+    start, end = bounds
+    if start and end and end < start:
+        raise PayloadRejected(["header, period: the end is before the start"])
+    return start, end
+
+
+def _row_hash(digest, row: tuple) -> None:
+    digest.update(json.dumps(row, default=str, sort_keys=True).encode())
+
+
+def _process(payload: InboundPayload) -> dict:
+    try:
+        parsed = get_parser(payload.format)(bytes(payload.body), dict(payload.params))
+    except PayloadProblem as problem:
+        raise PayloadRejected([f"file: {problem}"]) from None
+    header = parsed.header
+    mission = _mission_for(payload, header)
+    external_id = _header_value(header, "external_id", required=True, limit=120)
+    try:
+        tz = zone(str(header.get("timezone") or "UTC"))
+    except DateProblem as exc:
+        raise PayloadRejected([f"header, timezone: {exc}"]) from None
+    period_start, period_end = _period(header, tz)
+    agreement_code = _header_value(header, "agreement", required=False, limit=60) or None
+
+    try:
+        with transaction.atomic():
+            return _write(payload, parsed, mission, external_id, tz, period_start, period_end,
+                          agreement_code, header)
+    except DuplicateContent as duplicate:
+        result = {"report_id": duplicate.report.pk, "revision": duplicate.report.revision,
+                  "observations": duplicate.report.observations.count(), "duplicate": True}
+        InboundPayload.objects.filter(pk=payload.pk).update(
+            state=State.DONE, report=duplicate.report, result=result,
+            processed_at=timezone.now(), errors=[], last_error="",
+        )
+        return result
+
+
+def _write(payload, parsed, mission, external_id, tz, period_start, period_end,
+           agreement_code, header) -> dict:
+    # One ingest per mission at a time: corrections and the report chain stay in order.
+    ObserverMission.objects.select_for_update().filter(pk=mission.pk).first()
+    live = Report.objects.filter(mission=mission, external_id=external_id).exclude(
+        status=ReportStatus.SUPERSEDED
+    ).first()
+    draft = _admin_draft(payload)
+    superseded = None
+    if live is not None and live.payloads.filter(sha256=payload.sha256).exclude(
+        pk=payload.pk
+    ).exists():
+        raise DuplicateContent(live)  # the very same bytes again: answer with the first result
+    if draft is not None and live is not None and live.pk == draft.pk:
+        report = draft
+        report.observations.all().delete()
+    else:
+        if live is not None and live.status in (ReportStatus.DRAFT, ReportStatus.SUBMITTED):
+            raise PayloadRejected([
+                f'header, external_id: report "{external_id}" is a {live.status} report in the '
+                "admin; submit or delete it there first"
+            ])
+        if live is not None:
+            _set_status(live, ReportStatus.SUPERSEDED, payload.sender,
+                        f"corrected by payload {payload.pk}")
+            superseded = live
+        report = Report.objects.create(
+            mission=mission,
+            external_id=external_id,
+            revision=(superseded.revision + 1) if superseded else 1,
+            period_start=period_start or timezone.now(),
+            period_end=period_end or period_start or timezone.now(),
+            status=ReportStatus.SUBMITTED,
+            title=_header_value(header, "title", required=False),
+            summary=str(header.get("summary") or "")[:10_000],
+            filed_by=payload.sender,
+            filed_at=payload.received_at,
+            channel=payload.channel,
+            supersedes=superseded,
+        )
+        ReportStatusChange.objects.create(
+            report=report, from_status="", to_status=ReportStatus.SUBMITTED,
+            changed_by=payload.sender, note=f"payload {payload.pk}",
+        )
+
+    ctx = RowContext.load(mission=mission, agreement_code=agreement_code, tz=tz,
+                          date_format=str(header.get("date_format") or ""))
+    errors: list[str] = []
+    error_total = 0
+    batch: list[tuple] = []
+    count = 0
+    digest = hashlib.sha256(f"{mission.code}\n{external_id}\n".encode())
+    earliest = latest = None
+    try:
+        for number, raw in parsed.rows:
+            try:
+                values = validate_row(raw, ctx)
+            except RowError as exc:
+                error_total += 1
+                if len(errors) < MAX_LISTED_ERRORS:
+                    errors.append(f"row {number}, {exc}")
+                continue
+            count += 1
+            occurred = values[3]
+            earliest = occurred if earliest is None or occurred < earliest else earliest
+            latest = occurred if latest is None or occurred > latest else latest
+            if errors:
+                continue  # keep validating to list every problem, but write nothing more
+            _row_hash(digest, values)
+            batch.append((report.pk, count, *values))
+            if len(batch) >= BATCH_SIZE:
+                observations_write(batch)
+                batch = []
+    except PayloadProblem as problem:
+        raise PayloadRejected([*errors, f"file: {problem}"], error_total + 1) from None
+    if errors:
+        raise PayloadRejected(errors, error_total)
+    if count == 0:
+        raise PayloadRejected(["file: the report has no observations"])
+    observations_write(batch)
+
+    content_sha = digest.hexdigest()
+    if superseded is not None and superseded.content_sha256 == content_sha:
+        raise DuplicateContent(superseded)  # same content, re-serialised: roll back, change nothing
+    Report.objects.filter(pk=report.pk).update(
+        content_sha256=content_sha,
+        period_start=period_start or earliest,
+        period_end=period_end or latest,
+    )
+    _set_status(report, ReportStatus.ACCEPTED, payload.sender, f"payload {payload.pk}")
+    result = {"report_id": report.pk, "revision": report.revision, "observations": count,
+              "supersedes": superseded.pk if superseded else None,
+              "clauses": sorted(ctx.clauses_touched)}
+    InboundPayload.objects.filter(pk=payload.pk).update(
+        state=State.DONE, report=report, result=result, processed_at=timezone.now(),
+        errors=[], last_error="",
+    )
+    clause_ids = sorted(ctx.clauses_touched)
+    transaction.on_commit(lambda: _after_ingest(clause_ids))
+    return result
+
+
+def _after_ingest(clause_ids: list[int]) -> None:
+    """Ask the rules engine (another app, by task name) to look at the touched clauses."""
+    from config.celery import app
+
+    if not clause_ids or "monitor.evaluate_clauses" not in app.tasks:
+        return
+    try:
+        app.tasks["monitor.evaluate_clauses"].apply_async(
+            args=[clause_ids], queue="rules", retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0.2, "timeout": 3},
+        )
+    except Exception:
+        logger.warning("could not enqueue rule evaluation; the periodic run will cover it",
+                       exc_info=True)
+
+
+# --- operations ---------------------------------------------------------------------------
+
+def payloads_requeue(*, older_than: dt.timedelta | None = None) -> int:
+    """Re-ring for payloads never picked up, or whose claim expired (the worker died)."""
+    older_than = older_than or dt.timedelta(seconds=settings.INGEST_REQUEUE_AFTER)
+    stale = InboundPayload.objects.filter(
+        Q(state=State.RECEIVED, received_at__lt=timezone.now() - older_than)
+        | Q(state=State.PROCESSING, claimed_at__lt=_claim_expired_before())
+    ).values_list("pk", flat=True)[:1000]
+    ids = list(stale)
+    for payload_id in ids:
+        payload_enqueue(payload_id=payload_id)
+    return len(ids)
+
+
+def payload_replay(*, payload: InboundPayload) -> InboundPayload:
+    """Put a quarantined or rejected payload back in the queue, attempts reset."""
+    if payload.state not in (State.QUARANTINED, State.REJECTED):
+        raise ValueError(f"Only quarantined or rejected payloads are replayed, not {payload.state}.")
+    InboundPayload.objects.filter(pk=payload.pk).update(
+        state=State.RECEIVED, attempts=0, claimed_at=None, errors=[], processed_at=None
+    )
+    transaction.on_commit(lambda: payload_enqueue(payload_id=payload.pk))
+    payload.refresh_from_db()
+    return payload

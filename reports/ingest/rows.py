@@ -1,0 +1,302 @@
+"""Validation of raw observation rows into database values, with errors a person can act on.
+
+Every problem is reported as ``row N, field: problem``; a payload with any problem stores
+nothing. The context is loaded once per payload (a few queries), never per row.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agreements.models import Area, Clause, Party
+from reports.ingest.dates import DateProblem, parse_datetime
+from reports.models import Observation, ObserverMission
+
+MAX_TEXT = {"description": 10_000, "place_name": 200, "admin_area": 200, "source": 200}
+MAX_ATTRIBUTES_CHARS = 20_000
+MAX_EVIDENCE_URLS = 50
+_FORMULA = re.compile(r"^\s*[=+@\t\r]|^\s*-\s*[=A-Za-z_]+\s*\(")
+_URL = re.compile(r"^https?://[^\s]+$")
+
+KIND_SYNONYMS = {
+    "violation": Observation.Kind.VIOLATION,
+    "ceasefire violation": Observation.Kind.VIOLATION,
+    "breach": Observation.Kind.VIOLATION,
+    "compliance": Observation.Kind.COMPLIANCE,
+    "complied": Observation.Kind.COMPLIANCE,
+    "incident": Observation.Kind.INCIDENT,
+    "access_restricted": Observation.Kind.ACCESS_RESTRICTED,
+    "access restricted": Observation.Kind.ACCESS_RESTRICTED,
+    "access denied": Observation.Kind.ACCESS_RESTRICTED,
+    "restriction of movement": Observation.Kind.ACCESS_RESTRICTED,
+    "freedom of movement restricted": Observation.Kind.ACCESS_RESTRICTED,
+    "information": Observation.Kind.INFORMATION,
+    "info": Observation.Kind.INFORMATION,
+}
+SEVERITY_WORDS = {"low": 1, "minor": 1, "moderate": 2, "medium": 2, "high": 3, "severe": 3,
+                  "critical": 4, "extreme": 4}
+VERIFICATION = {v.lower(): v for v in Observation.Verification.values}
+CLAUSE_KINDS = {Observation.Kind.VIOLATION, Observation.Kind.COMPLIANCE}
+
+# Columns of the observations table in the order the writers use.
+COLUMNS = ["report_id", "sequence", "kind", "clause_id", "party_id", "occurred_at",
+           "place_name", "admin_area", "area_id", "latitude", "longitude", "quantity",
+           "severity", "description", "evidence_urls", "source", "source_reliability",
+           "information_credibility", "verification_status", "attributes"]
+
+
+class RowError(ValueError):
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+
+@dataclass
+class RowContext:
+    """Everything a row may refer to, loaded once for the payload's mission."""
+
+    mission: ObserverMission
+    agreement_code: str | None
+    tz: dt.tzinfo
+    date_format: str = ""
+    # (agreement code, clause ref) -> clause id, for clauses this mission's mechanisms cover
+    covered: dict[tuple[str, str], int] = field(default_factory=dict)
+    all_refs: dict[tuple[str, str], int] = field(default_factory=dict)
+    covered_agreements: set[str] = field(default_factory=set)
+    by_category: dict[str, list[tuple[int, frozenset[int], dt.date | None]]] = field(
+        default_factory=dict
+    )
+    parties: dict[str, int] = field(default_factory=dict)
+    areas: dict[str, int] = field(default_factory=dict)
+    clauses_touched: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, *, mission: ObserverMission, agreement_code: str | None, tz: dt.tzinfo,
+             date_format: str = "") -> "RowContext":
+        ctx = cls(mission=mission, agreement_code=agreement_code, tz=tz, date_format=date_format)
+        covered_ids = set(
+            Clause.objects.filter(mechanisms__missions=mission).values_list("pk", flat=True)
+        )
+        agreement_ids = set(
+            Clause.objects.filter(pk__in=covered_ids).values_list("agreement_id", flat=True)
+        )
+        area_links: dict[int, set[int]] = {}
+        for clause_id, area_id in Clause.areas.through.objects.filter(
+            clause__agreement_id__in=agreement_ids
+        ).values_list("clause_id", "area_id"):
+            area_links.setdefault(clause_id, set()).add(area_id)
+        for pk, ref, code, category, start in Clause.objects.filter(
+            agreement_id__in=agreement_ids
+        ).values_list("pk", "reference", "agreement__code", "category", "in_force_from"):
+            ctx.all_refs[(code, ref)] = pk
+            if pk in covered_ids:
+                ctx.covered[(code, ref)] = pk
+                ctx.covered_agreements.add(code)
+                ctx.by_category.setdefault(category, []).append(
+                    (pk, frozenset(area_links.get(pk, ())), start)
+                )
+        for pk, code, name in Party.objects.values_list("pk", "code", "name"):
+            ctx.parties[code.lower()] = pk
+            ctx.parties[name.lower()] = pk
+        for pk, code, name in Area.objects.values_list("pk", "code", "name"):
+            ctx.areas[code.lower()] = pk
+            ctx.areas[name.lower()] = pk
+        return ctx
+
+
+def _text(row: dict, name: str) -> str:
+    value = row.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        raise RowError(name, "must be text")
+    text = str(value).strip()
+    if len(text) > MAX_TEXT[name]:
+        raise RowError(name, f"is {len(text)} characters long; the limit is {MAX_TEXT[name]}")
+    if _FORMULA.match(text):
+        raise RowError(
+            name, f'"{text[:30]}" looks like a spreadsheet formula; it is refused so that no '
+            "export can run it (remove the leading =, +, - or @)"
+        )
+    return text
+
+
+def _number(row: dict, name: str, low: float, high: float) -> float | None:
+    value = row.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise RowError(name, "must be a number")
+    try:
+        number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+    except ValueError:
+        raise RowError(name, f'"{str(value)[:30]}" is not a number') from None
+    if number != number or not low <= number <= high:  # NaN or out of range
+        raise RowError(name, f"{number:g} is out of range ({low:g} to {high:g})")
+    return number
+
+
+def _kind(row: dict) -> str:
+    value = row.get("kind")
+    if value is None or str(value).strip() == "":
+        raise RowError("kind", "is required (violation, compliance, incident, "
+                               "access_restricted or information)")
+    kind = KIND_SYNONYMS.get(" ".join(str(value).strip().lower().replace("-", " ").split()))
+    if kind is None:
+        raise RowError("kind", f'"{str(value)[:40]}" is not one of violation, compliance, '
+                               "incident, access_restricted, information")
+    return kind
+
+
+def _severity(row: dict) -> int:
+    value = row.get("severity")
+    if value is None or value == "":
+        return Observation.Severity.MODERATE
+    if isinstance(value, str) and value.strip().lower() in SEVERITY_WORDS:
+        return SEVERITY_WORDS[value.strip().lower()]
+    try:
+        level = int(str(value).strip()) if not isinstance(value, int | float) else int(value)
+    except ValueError:
+        raise RowError("severity", f'"{str(value)[:20]}" is not 1-4 or low/moderate/high/critical') from None
+    if isinstance(value, float) and not value.is_integer() or not 1 <= level <= 4:
+        raise RowError("severity", f"{value} is not 1-4")
+    return level
+
+
+def _grades(row: dict) -> tuple[str, int]:
+    reliability = row.get("source_reliability")
+    credibility = row.get("information_credibility")
+    grade = row.get("grade")
+    if grade not in (None, ""):
+        text = str(grade).strip().upper()
+        if not re.fullmatch(r"[A-F][1-6]", text):
+            raise RowError("grade", f'"{text[:10]}" is not an Admiralty grade such as B2')
+        reliability, credibility = text[0], int(text[1])
+    reliability = "F" if reliability in (None, "") else str(reliability).strip().upper()
+    if reliability not in "ABCDEF" or len(reliability) != 1:
+        raise RowError("source_reliability", f'"{reliability[:10]}" is not A-F')
+    try:
+        credibility = 6 if credibility in (None, "") else int(str(credibility).strip())
+    except ValueError:
+        raise RowError("information_credibility", f'"{credibility}" is not 1-6') from None
+    if not 1 <= credibility <= 6:
+        raise RowError("information_credibility", f"{credibility} is not 1-6")
+    return reliability, credibility
+
+
+def _urls(row: dict) -> list[str]:
+    value = row.get("evidence_urls")
+    if value in (None, "", []):
+        return []
+    urls = value.split() if isinstance(value, str) else value
+    if not isinstance(urls, list) or len(urls) > MAX_EVIDENCE_URLS:
+        raise RowError("evidence_urls", f"must be a list of at most {MAX_EVIDENCE_URLS} links")
+    for url in urls:
+        if not isinstance(url, str) or not _URL.match(url) or len(url) > 2000:
+            raise RowError("evidence_urls", f'"{str(url)[:60]}" is not an http(s) link')
+    return urls
+
+
+def _quantity(row: dict) -> int | None:
+    value = _number(row, "quantity", 0, 2_000_000_000)
+    if value is None:
+        return None
+    if not float(value).is_integer():
+        raise RowError("quantity", f"{value:g} is not a whole number")
+    return int(value)
+
+
+def _clause(row: dict, ctx: RowContext, kind: str, occurred: dt.datetime,
+            area_id: int | None) -> int | None:
+    ref = row.get("clause")
+    agreement = str(row.get("agreement") or ctx.agreement_code or "").strip()
+    if ref not in (None, ""):
+        ref = str(ref).strip()
+        if ":" in ref and not agreement:
+            agreement, ref = ref.split(":", 1)
+        if not agreement:
+            if len(ctx.covered_agreements) != 1:
+                raise RowError("clause", "name the agreement (field agreement, or "
+                                         '"agreement-code:ref")')
+            agreement = next(iter(ctx.covered_agreements))
+        key = (agreement, ref)
+        if key in ctx.covered:
+            return ctx.covered[key]
+        if key in ctx.all_refs:
+            raise RowError("clause", f'clause "{ref}" of {agreement} is not watched by mission '
+                                     f"{ctx.mission.code}'s mechanisms")
+        if agreement not in {code for code, _ in ctx.all_refs}:
+            raise RowError("agreement", f'"{agreement}" is not an agreement mission '
+                                        f"{ctx.mission.code} monitors")
+        raise RowError("clause", f'there is no clause "{ref}" in {agreement}')
+    category = str(row.get("category") or "").strip().lower()
+    if category:
+        candidates = [c for c in ctx.by_category.get(category, [])
+                      if c[2] is None or c[2] <= occurred.date()]
+        if area_id is not None:
+            in_area = [c for c in candidates if area_id in c[1]]
+            candidates = in_area or [c for c in candidates if not c[1]]
+        if len(candidates) == 1:
+            return candidates[0][0]
+        if len(candidates) > 1:
+            raise RowError("clause", f'category "{category}" matches {len(candidates)} clauses '
+                                     "here; give the clause reference")
+        if kind in CLAUSE_KINDS:
+            raise RowError("category", f'no clause of category "{category}" watched by this '
+                                       "mission was in force there and then")
+        return None
+    if kind in CLAUSE_KINDS:
+        raise RowError("clause", f"a {kind} must name the clause (or a category to match it)")
+    return None
+
+
+def validate_row(row: dict, ctx: RowContext) -> tuple:
+    """One raw row to a tuple of column values (see COLUMNS, without report and sequence)."""
+    if "__error__" in row:
+        raise RowError("row", row["__error__"])
+    kind = _kind(row)
+    raw_time = row.get("occurred_at")
+    if raw_time in (None, ""):
+        raise RowError("occurred_at", "is required")
+    try:
+        occurred = parse_datetime(raw_time, tz=ctx.tz, date_format=ctx.date_format)
+    except DateProblem as exc:
+        raise RowError("occurred_at", str(exc)) from None
+    latitude = _number(row, "latitude", -90, 90)
+    longitude = _number(row, "longitude", -180, 180)
+    if (latitude is None) != (longitude is None):
+        raise RowError("latitude" if latitude is None else "longitude",
+                       "latitude and longitude come together")
+    admin_area = _text(row, "admin_area")
+    area_id = ctx.areas.get(admin_area.lower()) if admin_area else None
+    clause_id = _clause(row, ctx, kind, occurred, area_id)
+    party_name = row.get("party")
+    party_id = None
+    if party_name not in (None, ""):
+        party_id = ctx.parties.get(str(party_name).strip().lower())
+        if party_id is None:
+            raise RowError("party", f'unknown party "{str(party_name)[:60]}"')
+    verification = str(row.get("verification_status") or "unverified").strip().lower()
+    if verification not in VERIFICATION:
+        raise RowError("verification_status", f'"{verification[:20]}" is not one of '
+                                              "unverified, corroborated, confirmed, disputed")
+    reliability, credibility = _grades(row)
+    attributes = row.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise RowError("attributes", "must be an object")
+    if row.get("id") not in (None, ""):
+        attributes = {**attributes, "id": str(row["id"])[:200]}
+    attributes = {k: (v.isoformat() if isinstance(v, dt.date | dt.time) else v)
+                  for k, v in attributes.items()}
+    if len(str(attributes)) > MAX_ATTRIBUTES_CHARS:
+        raise RowError("attributes", f"are longer than {MAX_ATTRIBUTES_CHARS} characters")
+    for value in attributes.values():
+        if isinstance(value, str) and _FORMULA.match(value):
+            raise RowError("attributes", f'"{value[:30]}" looks like a spreadsheet formula')
+    if clause_id is not None:
+        ctx.clauses_touched.add(clause_id)
+    return (kind, clause_id, party_id, occurred, _text(row, "place_name"), admin_area, area_id,
+            latitude, longitude, _quantity(row), _severity(row), _text(row, "description"),
+            _urls(row), _text(row, "source"), reliability, credibility,
+            VERIFICATION[verification], attributes)

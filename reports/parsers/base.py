@@ -1,0 +1,54 @@
+"""The parser registry and what every parser returns."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+# A raw row: observation field name -> value as read (strings, numbers, dates), plus the
+# ``attributes`` dict for columns that map to no field and are kept as sent.
+RawRow = dict[str, Any]
+
+
+class PayloadProblem(ValueError):
+    """The payload as a whole cannot be read (not a row-level error)."""
+
+
+@dataclass
+class ParsedPayload:
+    header: dict[str, Any]
+    rows: Iterator[tuple[int, RawRow]]
+    row_errors: list[str] = field(default_factory=list)
+
+
+Parser = Callable[..., ParsedPayload]
+PARSERS: dict[str, Parser] = {}
+
+
+def register(code: str) -> Callable[[Parser], Parser]:
+    """Register a parser under a format code; a second parser for one code is refused."""
+
+    def decorate(parser: Parser) -> Parser:
+        if code in PARSERS:
+            raise ValueError(f"A parser for format {code!r} is already registered.")
+        PARSERS[code] = parser
+        return parser
+
+    return decorate
+
+
+def get_parser(code: str) -> Parser:
+    try:
+        return PARSERS[code]
+    except KeyError:
+        known = ", ".join(sorted(PARSERS))
+        raise PayloadProblem(f'unknown format "{code}" (known formats: {known})') from None
+
+
+def decode_text(body: bytes) -> str:
+    """Text payloads must be UTF-8 (a BOM is allowed); anything else is refused, not guessed."""
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PayloadProblem(
+            f"the file is not UTF-8 text (byte {exc.start} is invalid): save it as UTF-8"
+        ) from None

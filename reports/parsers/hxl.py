@@ -1,0 +1,12 @@
+"""HXL-tagged CSV: the row of hashtags under the header says what each column is."""
+
+from reports.parsers.base import ParsedPayload, PayloadProblem, register
+from reports.parsers.csv_profile import _csv_cells, tabular_payload
+
+
+@register("hxl")
+def parse_hxl(body: bytes, params: dict) -> ParsedPayload:
+    """CSV whose second row holds HXL hashtags; unknown tags are kept as attributes."""
+    if not body.strip():
+        raise PayloadProblem("the file is empty: expected a header row and an HXL hashtag row")
+    return tabular_payload(_csv_cells(body), params, require_hxl=True)

@@ -1,0 +1,32 @@
+"""XLSX workbooks (first sheet), read with openpyxl in read-only streaming mode."""
+
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from reports.parsers.base import ParsedPayload, PayloadProblem, register
+from reports.parsers.csv_profile import tabular_payload
+
+
+def _xlsx_cells(body: bytes) -> Iterator[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise PayloadProblem(f"the file is not a readable XLSX workbook ({exc})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield list(row)
+    finally:
+        workbook.close()
+
+
+@register("xlsx")
+def parse_xlsx(body: bytes, params: dict) -> ParsedPayload:
+    """The first sheet, mapped like CSV: a column profile, or HXL hashtags in row 2."""
+    if not body:
+        raise PayloadProblem("the file is empty")
+    return tabular_payload(_xlsx_cells(body), params)
