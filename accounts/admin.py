@@ -9,8 +9,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "key_id", "scope", "expires_at", "last_used_at", "revoked_at"]
     list_filter = ["scope"]
     search_fields = ["name", "user__username", "key_id"]
-    fields = ["user", "name", "scope", "expires_at", "key_id", "last_used_at", "revoked_at",
-              "created_at"]
+    fields = [
+        "user",
+        "name",
+        "scope",
+        "expires_at",
+        "key_id",
+        "last_used_at",
+        "revoked_at",
+        "created_at",
+    ]
     readonly_fields = ["key_id", "last_used_at", "revoked_at", "created_at"]
     actions = ["revoke"]
 

@@ -11,10 +11,23 @@ OBSERVER = "observer"
 ANALYST = "analyst"
 API_CONSUMER = "api consumer"
 
-_AGREEMENT_MODELS = ["party", "area", "agreement", "agreementparty", "clause", "clauserevision",
-                     "verificationmechanism", "implementationassessment"]
-_REPORT_MODELS = ["observermission", "report", "observation", "inboundpayload",
-                  "reportstatuschange"]
+_AGREEMENT_MODELS = [
+    "party",
+    "area",
+    "agreement",
+    "agreementparty",
+    "clause",
+    "clauserevision",
+    "verificationmechanism",
+    "implementationassessment",
+]
+_REPORT_MODELS = [
+    "observermission",
+    "report",
+    "observation",
+    "inboundpayload",
+    "reportstatuschange",
+]
 
 
 def _view(app: str, models: list[str]) -> list[tuple[str, str]]:
@@ -43,8 +56,18 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_view("reports", _REPORT_MODELS),
     ],
     API_CONSUMER: [
-        *_view("agreements", ["party", "area", "agreement", "agreementparty", "clause",
-                              "verificationmechanism", "implementationassessment"]),
+        *_view(
+            "agreements",
+            [
+                "party",
+                "area",
+                "agreement",
+                "agreementparty",
+                "clause",
+                "verificationmechanism",
+                "implementationassessment",
+            ],
+        ),
     ],
 }
 

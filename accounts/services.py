@@ -10,23 +10,30 @@ from accounts.models import ApiToken
 
 
 def api_token_issue(
-    *, user: AbstractBaseUser, name: str, scope: str = ApiToken.Scope.READ,
+    *,
+    user: AbstractBaseUser,
+    name: str,
+    scope: str = ApiToken.Scope.READ,
     expires_at: dt.datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its plain text, which is never stored or shown again."""
     key_id, secret, plain = ApiToken.new_key()
     token = ApiToken.objects.create(
-        user=user, name=name, key_id=key_id, key_hash=ApiToken.hash_secret(secret),
-        scope=scope, expires_at=expires_at,
+        user=user,
+        name=name,
+        key_id=key_id,
+        key_hash=ApiToken.hash_secret(secret),
+        scope=scope,
+        expires_at=expires_at,
     )
     return token, plain
 
 
 def api_token_authenticate(*, plain: str) -> ApiToken | None:
     """The live token matching ``plain``, or None; records when it was last used."""
-    if not plain.startswith(ApiToken.PREFIX) or "_" not in plain[len(ApiToken.PREFIX):]:
+    if not plain.startswith(ApiToken.PREFIX) or "_" not in plain[len(ApiToken.PREFIX) :]:
         return None
-    key_id, _, secret = plain[len(ApiToken.PREFIX):].partition("_")
+    key_id, _, secret = plain[len(ApiToken.PREFIX) :].partition("_")
     token = ApiToken.objects.select_related("user").filter(key_id=key_id).first()
     if token is None or not hmac.compare_digest(token.key_hash, ApiToken.hash_secret(secret)):
         return None

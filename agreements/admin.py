@@ -41,8 +41,18 @@ class AgreementPartyInline(admin.TabularInline):
 class MechanismInline(admin.TabularInline):
     model = VerificationMechanism
     extra = 0
-    fields = ["name", "kind", "responsible_party", "reporting_interval", "grace", "active_from",
-              "active_until"]
+    # ``code`` must be on the form: without it every new row gets code "" and the second one
+    # breaks the (agreement, code) unique constraint with a server error.
+    fields = [
+        "code",
+        "name",
+        "kind",
+        "responsible_party",
+        "reporting_interval",
+        "grace",
+        "active_from",
+        "active_until",
+    ]
     show_change_link = True
 
 
@@ -55,8 +65,10 @@ class AgreementAdmin(admin.ModelAdmin):
     inlines = [AgreementPartyInline, MechanismInline]
     fieldsets = [
         (None, {"fields": ["code", "title", "short_title", "kind", "status", "summary"]}),
-        ("Negotiation and dates", {"fields": ["negotiation_round", "venue", "signed_on",
-                                              "in_force_on", "expires_on"]}),
+        (
+            "Negotiation and dates",
+            {"fields": ["negotiation_round", "venue", "signed_on", "in_force_on", "expires_on"]},
+        ),
         ("Source", {"fields": ["source_url", "source_note"]}),
         ("Clauses in order", {"fields": ["clause_tree"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
@@ -121,24 +133,61 @@ class ClauseRevisionInline(admin.TabularInline):
 
 @admin.register(Clause)
 class ClauseAdmin(admin.ModelAdmin):
-    list_display = ["reference", "title", "agreement", "category", "phase", "in_force_from",
-                    "deadline", "monitored_by"]
+    list_display = [
+        "reference",
+        "title",
+        "agreement",
+        "category",
+        "phase",
+        "in_force_from",
+        "deadline",
+        "monitored_by",
+    ]
     list_display_links = ["reference", "title"]
     list_filter = ["agreement", "category", "phase"]
     list_select_related = ["agreement"]
     search_fields = ["reference", "title", "text", "agreement__title", "agreement__code"]
     ordering = ["agreement", "position"]
-    autocomplete_fields = ["agreement", "parent", "obliged_parties", "prerequisites", "areas",
-                           "start_anchor_clause", "deadline_anchor_clause"]
+    autocomplete_fields = [
+        "agreement",
+        "parent",
+        "obliged_parties",
+        "prerequisites",
+        "areas",
+        "start_anchor_clause",
+        "deadline_anchor_clause",
+    ]
     readonly_fields = ["in_force_from", "deadline", "created_at", "updated_at"]
     inlines = [AssessmentInline, ClauseRevisionInline]
     fieldsets = [
-        (None, {"fields": ["agreement", "reference", "parent", "position", "title", "text",
-                           "category", "obliged_parties", "phase", "prerequisites"]}),
-        ("Dates (resolved dates are computed from the anchors)", {"fields": [
-            ("start_anchor", "start_anchor_clause", "start_offset_days"),
-            ("deadline_anchor", "deadline_anchor_clause", "deadline_offset_days"),
-            "deadline_text", ("in_force_from", "deadline")]}),
+        (
+            None,
+            {
+                "fields": [
+                    "agreement",
+                    "reference",
+                    "parent",
+                    "position",
+                    "title",
+                    "text",
+                    "category",
+                    "obliged_parties",
+                    "phase",
+                    "prerequisites",
+                ]
+            },
+        ),
+        (
+            "Dates (resolved dates are computed from the anchors)",
+            {
+                "fields": [
+                    ("start_anchor", "start_anchor_clause", "start_offset_days"),
+                    ("deadline_anchor", "deadline_anchor_clause", "deadline_offset_days"),
+                    "deadline_text",
+                    ("in_force_from", "deadline"),
+                ]
+            },
+        ),
         ("Geographic scope", {"fields": ["areas", "geometry"]}),
     ]
 
@@ -188,8 +237,16 @@ class ImplementationAssessmentAdmin(admin.ModelAdmin):
     list_filter = ["level", "clause__agreement", "clause__category"]
     search_fields = ["clause__title", "clause__reference", "rationale"]
     autocomplete_fields = ["clause"]
-    fields = ["clause", "level", "assessed_on", "rationale", "evidence", "evidence_urls",
-              "assessed_by", "created_at"]
+    fields = [
+        "clause",
+        "level",
+        "assessed_on",
+        "rationale",
+        "evidence",
+        "evidence_urls",
+        "assessed_by",
+        "created_at",
+    ]
     readonly_fields = ["assessed_by", "created_at"]
 
     def has_change_permission(self, request, obj=None):
@@ -214,8 +271,17 @@ class ImplementationAssessmentAdmin(admin.ModelAdmin):
 
 @admin.register(VerificationMechanism)
 class VerificationMechanismAdmin(admin.ModelAdmin):
-    list_display = ["name", "agreement", "kind", "responsible_party", "reporting_interval",
-                    "grace", "active_from", "active_until", "covered"]
+    list_display = [
+        "name",
+        "agreement",
+        "kind",
+        "responsible_party",
+        "reporting_interval",
+        "grace",
+        "active_from",
+        "active_until",
+        "covered",
+    ]
     list_filter = ["kind", "agreement"]
     search_fields = ["name", "code", "agreement__title"]
     autocomplete_fields = ["agreement", "responsible_party", "clauses"]

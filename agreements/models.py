@@ -231,7 +231,9 @@ class Clause(models.Model):
             ),
             # Lets the composite foreign key of the migration tie a parent to the same agreement.
             models.UniqueConstraint(fields=["id", "agreement"], name="clause_id_agreement_unique"),
-            models.CheckConstraint(name="clause_not_own_parent", condition=~Q(parent=models.F("id"))),
+            models.CheckConstraint(
+                name="clause_not_own_parent", condition=~Q(parent=models.F("id"))
+            ),
             models.CheckConstraint(
                 name="clause_start_anchor_clause_iff_clause_anchor",
                 condition=Q(
@@ -383,7 +385,9 @@ class ImplementationAssessment(models.Model):
             models.CheckConstraint(name="assessment_level_0_to_3", condition=Q(level__lte=3)),
         ]
         indexes = [
-            models.Index(fields=["clause", "-assessed_on", "-created_at"], name="assessment_latest_idx")
+            models.Index(
+                fields=["clause", "-assessed_on", "-created_at"], name="assessment_latest_idx"
+            )
         ]
 
     def __str__(self) -> str:

@@ -9,9 +9,7 @@ from django.db import transaction
 from agreements.models import Agreement, Clause, DateAnchor, ImplementationAssessment
 
 
-def _anchor_date(
-    *, anchor: str, agreement: Agreement, other: Clause | None
-) -> dt.date | None:
+def _anchor_date(*, anchor: str, agreement: Agreement, other: Clause | None) -> dt.date | None:
     if anchor == DateAnchor.AGREEMENT_SIGNED:
         return agreement.signed_on
     if anchor == DateAnchor.AGREEMENT_IN_FORCE:
@@ -78,7 +76,9 @@ def assessment_record(
     if level not in ImplementationAssessment.Level.values:
         raise ValidationError({"level": "The implementation level is 0, 1, 2 or 3."})
     if not rationale.strip():
-        raise ValidationError({"rationale": "Say why: a level without a rationale is not evidence."})
+        raise ValidationError(
+            {"rationale": "Say why: a level without a rationale is not evidence."}
+        )
     assessment = ImplementationAssessment(
         clause=clause,
         level=level,

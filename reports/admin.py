@@ -8,7 +8,6 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.urls import reverse
 
 from accounts.roles import user_is_observer_only
 from reports.api.views import EXTENSION_FORMATS
@@ -23,13 +22,13 @@ from reports.models import (
     ReportStatus,
     ReportStatusChange,
 )
+from reports.parsers import PARSERS
 from reports.selectors import (
     clauses_reportable_by,
     missions_for_user,
     payloads_visible_to,
     reports_visible_to,
 )
-from reports.parsers import PARSERS
 from reports.services import report_submit
 
 
@@ -92,16 +91,37 @@ class StatusChangeInline(admin.TabularInline):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "revision", "mission", "period_start", "period_end",
-                    "status", "channel", "filed_by", "filed_at"]
+    list_display = [
+        "external_id",
+        "revision",
+        "mission",
+        "period_start",
+        "period_end",
+        "status",
+        "channel",
+        "filed_by",
+        "filed_at",
+    ]
     # Only the missions the user can see reports of: observers must not learn other missions.
     list_filter = ["status", "channel", ("mission", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["mission", "filed_by"]
     search_fields = ["external_id", "title", "mission__name"]
     date_hierarchy = "period_end"
     inlines = [ObservationInline, StatusChangeInline]
-    fields = ["mission", "external_id", "period_start", "period_end", "title", "summary",
-              "status", "revision", "channel", "filed_by", "filed_at", "supersedes"]
+    fields = [
+        "mission",
+        "external_id",
+        "period_start",
+        "period_end",
+        "title",
+        "summary",
+        "status",
+        "revision",
+        "channel",
+        "filed_by",
+        "filed_at",
+        "supersedes",
+    ]
     readonly_fields = ["status", "revision", "channel", "filed_by", "filed_at", "supersedes"]
     change_form_template = "admin/reports/report/change_form.html"
 
@@ -163,28 +183,64 @@ class ReportAdmin(admin.ModelAdmin):
 class UploadForm(forms.Form):
     file = forms.FileField(help_text="JSON report, CSV (HXL hashtags detected), or XLSX.")
     mission = forms.ModelChoiceField(queryset=ObserverMission.objects.none())
-    format = forms.ChoiceField(choices=[("", "from the file name")] + [
-        (code, code) for code in sorted(PARSERS)], required=False)
-    profile = forms.ModelChoiceField(queryset=ColumnProfile.objects.all(), required=False,
-                                     help_text="Column mapping for CSV/XLSX without HXL tags.")
-    external_id = forms.CharField(max_length=120, required=False,
-                                  help_text="Your id for the report; defaults to the checksum.")
-    timezone = forms.CharField(required=False, initial="UTC",
-                               help_text="Zone of times written without an offset.")
+    format = forms.ChoiceField(
+        choices=[("", "from the file name")] + [(code, code) for code in sorted(PARSERS)],
+        required=False,
+    )
+    profile = forms.ModelChoiceField(
+        queryset=ColumnProfile.objects.all(),
+        required=False,
+        help_text="Column mapping for CSV/XLSX without HXL tags.",
+    )
+    external_id = forms.CharField(
+        max_length=120,
+        required=False,
+        help_text="Your id for the report; defaults to the checksum.",
+    )
+    timezone = forms.CharField(
+        required=False, initial="UTC", help_text="Zone of times written without an offset."
+    )
 
 
 @admin.register(InboundPayload)
 class InboundPayloadAdmin(admin.ModelAdmin):
-    list_display = ["id", "received_at", "channel", "format", "mission", "sender", "size",
-                    "state", "attempts", "report"]
+    list_display = [
+        "id",
+        "received_at",
+        "channel",
+        "format",
+        "mission",
+        "sender",
+        "size",
+        "state",
+        "attempts",
+        "report",
+    ]
     list_filter = ["state", "channel", "format"]
     list_select_related = ["mission", "sender", "report"]
     search_fields = ["sha256", "filename", "last_error"]
     exclude = ["body"]
-    readonly_fields = ["sha256", "size", "content_type", "format", "filename", "channel",
-                       "sender", "mission", "params", "idempotency_key", "state", "attempts",
-                       "last_error", "problems", "result", "received_at", "claimed_at",
-                       "processed_at", "report"]
+    readonly_fields = [
+        "sha256",
+        "size",
+        "content_type",
+        "format",
+        "filename",
+        "channel",
+        "sender",
+        "mission",
+        "params",
+        "idempotency_key",
+        "state",
+        "attempts",
+        "last_error",
+        "problems",
+        "result",
+        "received_at",
+        "claimed_at",
+        "processed_at",
+        "report",
+    ]
     actions = ["replay"]
     change_list_template = "admin/reports/inboundpayload/change_list.html"
 
@@ -207,11 +263,13 @@ class InboundPayloadAdmin(admin.ModelAdmin):
     def problems(self, obj: InboundPayload) -> str:
         if not obj.errors:
             return "-"
-        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>",
-                                                           ((e,) for e in obj.errors)))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((e,) for e in obj.errors))
+        )
 
-    @admin.action(description="Replay selected quarantined or rejected payloads",
-                  permissions=["replay"])
+    @admin.action(
+        description="Replay selected quarantined or rejected payloads", permissions=["replay"]
+    )
     def replay(self, request, queryset):
         replayed = 0
         for payload in queryset.filter(state__in=["quarantined", "rejected"]):
@@ -220,8 +278,13 @@ class InboundPayloadAdmin(admin.ModelAdmin):
         self.message_user(request, f"{replayed} payload(s) queued again.")
 
     def get_urls(self):
-        custom = [path("upload/", self.admin_site.admin_view(self.upload_view),
-                       name="reports_inboundpayload_upload")]
+        custom = [
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="reports_inboundpayload_upload",
+            )
+        ]
         return custom + super().get_urls()
 
     def upload_view(self, request):
@@ -229,7 +292,8 @@ class InboundPayloadAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
         form.fields["mission"].queryset = missions_for_user(user=request.user).filter(
-            is_active=True)
+            is_active=True
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             upload = data["file"]
@@ -238,23 +302,38 @@ class InboundPayloadAdmin(admin.ModelAdmin):
             if fmt is None:
                 form.add_error("format", "Cannot tell the format from the file name; pick one.")
             else:
-                params = {"mission": data["mission"].code,
-                          "external_id": data["external_id"]
-                          or f"upload-{hashlib.sha256(body).hexdigest()[:16]}",
-                          "timezone": data["timezone"] or "UTC"}
+                params = {
+                    "mission": data["mission"].code,
+                    "external_id": data["external_id"]
+                    or f"upload-{hashlib.sha256(body).hexdigest()[:16]}",
+                    "timezone": data["timezone"] or "UTC",
+                }
                 if data["profile"]:
                     params["profile"] = data["profile"].code
                 result = payload_receive(
-                    body=body, content_type=upload.content_type or "application/octet-stream",
-                    format=fmt, channel=Channel.UPLOAD, sender=request.user,
-                    mission=data["mission"], params=params, filename=upload.name,
+                    body=body,
+                    content_type=upload.content_type or "application/octet-stream",
+                    format=fmt,
+                    channel=Channel.UPLOAD,
+                    sender=request.user,
+                    mission=data["mission"],
+                    params=params,
+                    filename=upload.name,
                 )
-                self.message_user(request, f"File stored as payload {result.payload.pk}; "
-                                  "it is being ingested.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"File stored as payload {result.payload.pk}; it is being ingested.",
+                    messages.SUCCESS,
+                )
                 return HttpResponseRedirect(
-                    reverse("admin:reports_inboundpayload_change", args=[result.payload.pk]))
-        context = {**self.admin_site.each_context(request), "form": form,
-                   "title": "Upload a report file", "opts": self.model._meta}
+                    reverse("admin:reports_inboundpayload_change", args=[result.payload.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Upload a report file",
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/reports/inboundpayload/upload.html", context)
 
 

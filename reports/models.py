@@ -10,12 +10,8 @@ from agreements.models import Area, Clause, Party, VerificationMechanism
 class ObserverMission(models.Model):
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=200)
-    mechanisms = models.ManyToManyField(
-        VerificationMechanism, related_name="missions", blank=True
-    )
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="missions", blank=True
-    )
+    mechanisms = models.ManyToManyField(VerificationMechanism, related_name="missions", blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="missions", blank=True)
     is_active = models.BooleanField(default=True)
     description = models.TextField(blank=True)
 
@@ -161,17 +157,25 @@ class Observation(models.Model):
         Clause, null=True, blank=True, on_delete=models.PROTECT, related_name="observations"
     )
     party = models.ForeignKey(
-        Party, null=True, blank=True, on_delete=models.PROTECT, related_name="observations",
+        Party,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="observations",
         help_text="The party the act is attributed to, if any.",
     )
     occurred_at = models.DateTimeField()
     place_name = models.CharField(max_length=200, blank=True)
     admin_area = models.CharField(max_length=200, blank=True)
-    area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     quantity = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Explosions counted, persons exchanged, vessels inspected..."
+        null=True,
+        blank=True,
+        help_text="Explosions counted, persons exchanged, vessels inspected...",
     )
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MODERATE)
     description = models.TextField(blank=True)
@@ -248,7 +252,9 @@ class InboundPayload(models.Model):
     format = models.CharField(max_length=20, help_text="The parser that reads it.")
     filename = models.CharField(max_length=255, blank=True)
     params = models.JSONField(
-        default=dict, blank=True, help_text="What came with the body: mission, external id, profile."
+        default=dict,
+        blank=True,
+        help_text="What came with the body: mission, external id, profile.",
     )
     idempotency_key = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -298,18 +304,24 @@ class ColumnProfile(models.Model):
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=200)
     mission = models.ForeignKey(
-        ObserverMission, null=True, blank=True, on_delete=models.CASCADE, related_name="profiles",
+        ObserverMission,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="profiles",
         help_text="Leave empty for a profile every mission may use.",
     )
     columns = models.JSONField(
         help_text='{"column header": "observation field", ...}, e.g. {"Date": "occurred_at"}'
     )
     date_format = models.CharField(
-        max_length=20, blank=True,
+        max_length=20,
+        blank=True,
         help_text="strftime pattern for dates that are not ISO 8601, e.g. %d.%m.%y",
     )
-    timezone = models.CharField(max_length=60, default="UTC",
-                                help_text="Time zone of dates without an offset.")
+    timezone = models.CharField(
+        max_length=60, default="UTC", help_text="Time zone of dates without an offset."
+    )
 
     class Meta:
         ordering = ["name"]

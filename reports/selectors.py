@@ -36,4 +36,6 @@ def clauses_reportable_by(*, user: AbstractBaseUser) -> QuerySet[Clause]:
 
 
 def clauses_covered_by_mission(*, mission: ObserverMission) -> QuerySet[Clause]:
-    return Clause.objects.filter(pk__in=Clause.objects.filter(mechanisms__missions=mission).values("pk"))
+    return Clause.objects.filter(
+        pk__in=Clause.objects.filter(mechanisms__missions=mission).values("pk")
+    )

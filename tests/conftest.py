@@ -35,6 +35,12 @@ class World:
     mission_b: ObserverMission
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher costs about a second per user; the tests are about access, not hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def roles(db):
     roles_sync()
@@ -54,11 +60,15 @@ def world(db, roles) -> World:
     agreement = AgreementFactory(code="test-ceasefire", title="Test ceasefire")
     clause_a = ClauseFactory(agreement=agreement, reference="1", title="Ceasefire")
     clause_b = ClauseFactory(
-        agreement=agreement, reference="2", title="Withdrawal",
+        agreement=agreement,
+        reference="2",
+        title="Withdrawal",
         category=Clause.Category.WEAPONS_WITHDRAWAL,
     )
     clause_unmonitored = ClauseFactory(
-        agreement=agreement, reference="3", title="Exchange",
+        agreement=agreement,
+        reference="3",
+        title="Exchange",
         category=Clause.Category.PRISONER_EXCHANGE,
     )
     mechanism_a = MechanismFactory(agreement=agreement, code="mech-a", name="Mechanism A")
@@ -69,8 +79,16 @@ def world(db, roles) -> World:
     mission_a.mechanisms.set([mechanism_a])
     mission_b = MissionFactory(code="mission-b", name="Mission B")
     mission_b.mechanisms.set([mechanism_b])
-    return World(agreement, clause_a, clause_b, clause_unmonitored, mechanism_a, mechanism_b,
-                 mission_a, mission_b)
+    return World(
+        agreement,
+        clause_a,
+        clause_b,
+        clause_unmonitored,
+        mechanism_a,
+        mechanism_b,
+        mission_a,
+        mission_b,
+    )
 
 
 @pytest.fixture

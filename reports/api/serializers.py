@@ -11,11 +11,13 @@ class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     mission = serializers.SlugField(help_text="Code of the mission the report is for.")
     external_id = serializers.CharField(
-        max_length=120, required=False,
+        max_length=120,
+        required=False,
         help_text="The report's id in your own system; defaults to the file's checksum.",
     )
     format = serializers.ChoiceField(
-        choices=sorted(PARSERS), required=False,
+        choices=sorted(PARSERS),
+        required=False,
         help_text="Defaults from the file name: .json, .csv (HXL detected), .xlsx.",
     )
     profile = serializers.SlugField(required=False, help_text="Column profile for CSV/XLSX.")
@@ -40,9 +42,26 @@ class PayloadStatusSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InboundPayload
-        fields = ["id", "state", "format", "channel", "content_type", "filename", "size",
-                  "sha256", "received_at", "processed_at", "attempts", "report_id",
-                  "observations", "error_count", "errors", "last_error", "result", "status_url"]
+        fields = [
+            "id",
+            "state",
+            "format",
+            "channel",
+            "content_type",
+            "filename",
+            "size",
+            "sha256",
+            "received_at",
+            "processed_at",
+            "attempts",
+            "report_id",
+            "observations",
+            "error_count",
+            "errors",
+            "last_error",
+            "result",
+            "status_url",
+        ]
 
     def get_observations(self, payload: InboundPayload) -> int | None:
         return payload.result.get("observations")

@@ -10,7 +10,9 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_DOTTED = re.compile(
+    r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's leap-year quirk
@@ -56,7 +58,9 @@ def parse_datetime(value: object, *, tz: dt.tzinfo, date_format: str = "") -> dt
         try:
             parsed = dt.datetime.strptime(text, date_format)  # noqa: DTZ007 - zone applied below
         except ValueError:
-            raise DateProblem(f'"{text}" does not match the profile\'s format {date_format}') from None
+            raise DateProblem(
+                f'"{text}" does not match the profile\'s format {date_format}'
+            ) from None
         return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
     if _SERIAL.match(text):
         return _from_serial(float(text), tz)

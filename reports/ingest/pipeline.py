@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,6 +59,7 @@ class ReceiveResult:
 
 
 # --- receiving ----------------------------------------------------------------------------
+
 
 def payload_receive(
     *,
@@ -113,17 +115,42 @@ def payload_enqueue(*, payload_id: int) -> bool:
         ingest_payload.apply_async(
             args=[payload_id],
             retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5,
-                          "interval_max": 1, "timeout": 3},
+            retry_policy={
+                "max_retries": 1,
+                "interval_start": 0.2,
+                "interval_step": 0.5,
+                "interval_max": 1,
+            },
         )
     except Exception:
-        logger.warning("could not enqueue payload %s; the sweep will retry", payload_id,
-                       exc_info=True)
+        logger.warning(
+            "could not enqueue payload %s; the sweep will retry", payload_id, exc_info=True
+        )
+        _drop_broker_connections()
         return False
     return True
 
 
+def _drop_broker_connections() -> None:
+    """Forget pooled broker connections after a failure.
+
+    Seen here with kombu's Redis transport: after the broker restarts, the pooled producer
+    keeps failing with "connection refused"; fresh connections work at once.
+    """
+    from kombu import pools
+
+    from config.celery import app
+
+    try:
+        pools.reset()  # kombu keeps producer pools in a process-wide registry
+    except Exception:  # closing dead connections may raise; they are being dropped anyway
+        logger.debug("resetting the broker pools failed", exc_info=True)
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 # --- claiming -----------------------------------------------------------------------------
+
 
 def _claim_expired_before() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.INGEST_CLAIM_TIMEOUT)
@@ -156,7 +183,8 @@ def payload_quarantine(*, payload_id: int, error: str) -> None:
 
 # --- processing ---------------------------------------------------------------------------
 
-def payload_ingest(*, payload_id: int) -> str:
+
+def payload_ingest(*, payload_id: int, progress: Callable[[int], object] | None = None) -> str:
     """Claim and process one payload; return the state it ends in (or ``skipped``).
 
     Invalid content ends ``rejected`` with its row errors; transient faults release the
@@ -169,11 +197,11 @@ def payload_ingest(*, payload_id: int) -> str:
         payload_quarantine(
             payload_id=payload_id,
             error=f"gave up after {payload.attempts - 1} attempts; last error: "
-                  f"{payload.last_error or 'the worker stopped before finishing'}",
+            f"{payload.last_error or 'the worker stopped before finishing'}",
         )
         return State.QUARANTINED
     try:
-        result = _process(payload)
+        result = _process(payload, progress)
     except PayloadRejected as rejected:
         _finish_rejected(payload, rejected)
         return State.REJECTED
@@ -191,12 +219,16 @@ def payload_ingest(*, payload_id: int) -> str:
 def _finish_rejected(payload: InboundPayload, rejected: PayloadRejected) -> None:
     summary = (
         f"{rejected.total} problem(s); nothing from this payload was stored"
-        if rejected.total > 1 else f"{rejected.errors[0]}; nothing was stored"
+        if rejected.total > 1
+        else f"{rejected.errors[0]}; nothing was stored"
     )
     with transaction.atomic():
         InboundPayload.objects.filter(pk=payload.pk).update(
-            state=State.REJECTED, errors=rejected.errors, last_error=summary[:2000],
-            processed_at=timezone.now(), result={"error_count": rejected.total},
+            state=State.REJECTED,
+            errors=rejected.errors,
+            last_error=summary[:2000],
+            processed_at=timezone.now(),
+            result={"error_count": rejected.total},
         )
         draft = _admin_draft(payload)
         if draft is not None and draft.status == ReportStatus.SUBMITTED:
@@ -238,14 +270,18 @@ def _mission_for(payload: InboundPayload, header: dict) -> ObserverMission:
     if mission is None:
         raise PayloadRejected([f'header, mission: unknown mission "{code}"'])
     if payload.mission_id and payload.mission_id != mission.pk:
-        raise PayloadRejected([
-            f'header, mission: the report names "{code}" but was sent for '
-            f'"{payload.mission.code}"'
-        ])
+        raise PayloadRejected(
+            [
+                f'header, mission: the report names "{code}" but was sent for '
+                f'"{payload.mission.code}"'
+            ]
+        )
     sender = payload.sender
-    if sender is not None and user_is_observer_only(sender) and not mission.members.filter(
-        pk=sender.pk
-    ).exists():
+    if (
+        sender is not None
+        and user_is_observer_only(sender)
+        and not mission.members.filter(pk=sender.pk).exists()
+    ):
         raise PayloadRejected([f'header, mission: you are not a member of mission "{code}"'])
     if not mission.is_active:
         raise PayloadRejected([f'header, mission: mission "{code}" is not active'])
@@ -269,11 +305,16 @@ def _period(header: dict, tz: dt.tzinfo) -> tuple[dt.datetime | None, dt.datetim
     return start, end
 
 
+def _hashable(value: object) -> str:
+    # One instant, one text: the same time written with another offset is the same content.
+    return value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else str(value)
+
+
 def _row_hash(digest, row: tuple) -> None:
-    digest.update(json.dumps(row, default=str, sort_keys=True).encode())
+    digest.update(json.dumps(row, default=_hashable, sort_keys=True).encode())
 
 
-def _process(payload: InboundPayload) -> dict:
+def _process(payload: InboundPayload, progress: Callable[[int], object] | None) -> dict:
     try:
         parsed = get_parser(payload.format)(bytes(payload.body), dict(payload.params))
     except PayloadProblem as problem:
@@ -290,70 +331,115 @@ def _process(payload: InboundPayload) -> dict:
 
     try:
         with transaction.atomic():
-            return _write(payload, parsed, mission, external_id, tz, period_start, period_end,
-                          agreement_code, header)
+            return _write(
+                payload,
+                parsed,
+                mission,
+                external_id,
+                tz,
+                period_start,
+                period_end,
+                agreement_code,
+                header,
+                progress,
+            )
     except DuplicateContent as duplicate:
-        result = {"report_id": duplicate.report.pk, "revision": duplicate.report.revision,
-                  "observations": duplicate.report.observations.count(), "duplicate": True}
+        result = {
+            "report_id": duplicate.report.pk,
+            "revision": duplicate.report.revision,
+            "observations": duplicate.report.observations.count(),
+            "duplicate": True,
+        }
         InboundPayload.objects.filter(pk=payload.pk).update(
-            state=State.DONE, report=duplicate.report, result=result,
-            processed_at=timezone.now(), errors=[], last_error="",
+            state=State.DONE,
+            report=duplicate.report,
+            result=result,
+            processed_at=timezone.now(),
+            errors=[],
+            last_error="",
         )
         return result
 
 
-def _write(payload, parsed, mission, external_id, tz, period_start, period_end,
-           agreement_code, header) -> dict:
+def _write(
+    payload,
+    parsed,
+    mission,
+    external_id,
+    tz,
+    period_start,
+    period_end,
+    agreement_code,
+    header,
+    progress,
+) -> dict:
     # One ingest per mission at a time: corrections and the report chain stay in order.
     ObserverMission.objects.select_for_update().filter(pk=mission.pk).first()
-    live = Report.objects.filter(mission=mission, external_id=external_id).exclude(
-        status=ReportStatus.SUPERSEDED
-    ).first()
+    live = (
+        Report.objects.filter(mission=mission, external_id=external_id)
+        .exclude(status=ReportStatus.SUPERSEDED)
+        .first()
+    )
     draft = _admin_draft(payload)
     superseded = None
-    if live is not None and live.payloads.filter(sha256=payload.sha256).exclude(
-        pk=payload.pk
-    ).exists():
+    title = _header_value(header, "title", required=False)
+    summary = str(header.get("summary") or "")[:10_000]
+    if (
+        live is not None
+        and live.payloads.filter(sha256=payload.sha256).exclude(pk=payload.pk).exists()
+    ):
         raise DuplicateContent(live)  # the very same bytes again: answer with the first result
     if draft is not None and live is not None and live.pk == draft.pk:
         report = draft
         report.observations.all().delete()
     else:
         if live is not None and live.status in (ReportStatus.DRAFT, ReportStatus.SUBMITTED):
-            raise PayloadRejected([
-                f'header, external_id: report "{external_id}" is a {live.status} report in the '
-                "admin; submit or delete it there first"
-            ])
+            raise PayloadRejected(
+                [
+                    f'header, external_id: report "{external_id}" is a {live.status} report in the '
+                    "admin; submit or delete it there first"
+                ]
+            )
         if live is not None:
-            _set_status(live, ReportStatus.SUPERSEDED, payload.sender,
-                        f"corrected by payload {payload.pk}")
+            _set_status(
+                live, ReportStatus.SUPERSEDED, payload.sender, f"corrected by payload {payload.pk}"
+            )
             superseded = live
         report = Report.objects.create(
             mission=mission,
             external_id=external_id,
             revision=(superseded.revision + 1) if superseded else 1,
-            period_start=period_start or timezone.now(),
+            # Placeholders until the rows are read; they must satisfy the ordering constraint.
+            period_start=period_start or period_end or timezone.now(),
             period_end=period_end or period_start or timezone.now(),
             status=ReportStatus.SUBMITTED,
-            title=_header_value(header, "title", required=False),
-            summary=str(header.get("summary") or "")[:10_000],
+            title=title,
+            summary=summary,
             filed_by=payload.sender,
             filed_at=payload.received_at,
             channel=payload.channel,
             supersedes=superseded,
         )
         ReportStatusChange.objects.create(
-            report=report, from_status="", to_status=ReportStatus.SUBMITTED,
-            changed_by=payload.sender, note=f"payload {payload.pk}",
+            report=report,
+            from_status="",
+            to_status=ReportStatus.SUBMITTED,
+            changed_by=payload.sender,
+            note=f"payload {payload.pk}",
         )
 
-    ctx = RowContext.load(mission=mission, agreement_code=agreement_code, tz=tz,
-                          date_format=str(header.get("date_format") or ""))
+    ctx = RowContext.load(
+        mission=mission,
+        agreement_code=agreement_code,
+        tz=tz,
+        date_format=str(header.get("date_format") or ""),
+    )
     errors: list[str] = []
     error_total = 0
     batch: list[tuple] = []
     count = 0
     digest = hashlib.sha256(f"{mission.code}\n{external_id}\n".encode())
+    _row_hash(digest, (title, summary, period_start, period_end))  # a corrected header is new
     earliest = latest = None
     try:
         for number, raw in parsed.rows:
@@ -375,6 +461,8 @@ def _write(payload, parsed, mission, external_id, tz, period_start, period_end,
             if len(batch) >= BATCH_SIZE:
                 observations_write(batch)
                 batch = []
+                if progress:
+                    progress(BATCH_SIZE)
     except PayloadProblem as problem:
         raise PayloadRejected([*errors, f"file: {problem}"], error_total + 1) from None
     if errors:
@@ -384,20 +472,31 @@ def _write(payload, parsed, mission, external_id, tz, period_start, period_end,
     observations_write(batch)
 
     content_sha = digest.hexdigest()
+    # A half-open period is completed from the rows, never inverted.
+    start = period_start or (min(earliest, period_end) if period_end else earliest)
+    end = period_end or max(latest, start)
     if superseded is not None and superseded.content_sha256 == content_sha:
         raise DuplicateContent(superseded)  # same content, re-serialised: roll back, change nothing
     Report.objects.filter(pk=report.pk).update(
         content_sha256=content_sha,
-        period_start=period_start or earliest,
-        period_end=period_end or latest,
+        period_start=start,
+        period_end=end,
     )
     _set_status(report, ReportStatus.ACCEPTED, payload.sender, f"payload {payload.pk}")
-    result = {"report_id": report.pk, "revision": report.revision, "observations": count,
-              "supersedes": superseded.pk if superseded else None,
-              "clauses": sorted(ctx.clauses_touched)}
+    result = {
+        "report_id": report.pk,
+        "revision": report.revision,
+        "observations": count,
+        "supersedes": superseded.pk if superseded else None,
+        "clauses": sorted(ctx.clauses_touched),
+    }
     InboundPayload.objects.filter(pk=payload.pk).update(
-        state=State.DONE, report=report, result=result, processed_at=timezone.now(),
-        errors=[], last_error="",
+        state=State.DONE,
+        report=report,
+        result=result,
+        processed_at=timezone.now(),
+        errors=[],
+        last_error="",
     )
     clause_ids = sorted(ctx.clauses_touched)
     transaction.on_commit(lambda: _after_ingest(clause_ids))
@@ -412,15 +511,19 @@ def _after_ingest(clause_ids: list[int]) -> None:
         return
     try:
         app.tasks["monitor.evaluate_clauses"].apply_async(
-            args=[clause_ids], queue="rules", retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2, "timeout": 3},
+            args=[clause_ids],
+            queue="rules",
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0.2},
         )
     except Exception:
-        logger.warning("could not enqueue rule evaluation; the periodic run will cover it",
-                       exc_info=True)
+        logger.warning(
+            "could not enqueue rule evaluation; the periodic run will cover it", exc_info=True
+        )
 
 
 # --- operations ---------------------------------------------------------------------------
+
 
 def payloads_requeue(*, older_than: dt.timedelta | None = None) -> int:
     """Re-ring for payloads never picked up, or whose claim expired (the worker died)."""
@@ -438,7 +541,9 @@ def payloads_requeue(*, older_than: dt.timedelta | None = None) -> int:
 def payload_replay(*, payload: InboundPayload) -> InboundPayload:
     """Put a quarantined or rejected payload back in the queue, attempts reset."""
     if payload.state not in (State.QUARANTINED, State.REJECTED):
-        raise ValueError(f"Only quarantined or rejected payloads are replayed, not {payload.state}.")
+        raise ValueError(
+            f"Only quarantined or rejected payloads are replayed, not {payload.state}."
+        )
     InboundPayload.objects.filter(pk=payload.pk).update(
         state=State.RECEIVED, attempts=0, claimed_at=None, errors=[], processed_at=None
     )

@@ -7,7 +7,6 @@ nothing. The context is loaded once per payload (a few queries), never per row.
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from agreements.models import Area, Clause, Party
 from reports.ingest.dates import DateProblem, parse_datetime
@@ -34,16 +33,42 @@ KIND_SYNONYMS = {
     "information": Observation.Kind.INFORMATION,
     "info": Observation.Kind.INFORMATION,
 }
-SEVERITY_WORDS = {"low": 1, "minor": 1, "moderate": 2, "medium": 2, "high": 3, "severe": 3,
-                  "critical": 4, "extreme": 4}
+SEVERITY_WORDS = {
+    "low": 1,
+    "minor": 1,
+    "moderate": 2,
+    "medium": 2,
+    "high": 3,
+    "severe": 3,
+    "critical": 4,
+    "extreme": 4,
+}
 VERIFICATION = {v.lower(): v for v in Observation.Verification.values}
 CLAUSE_KINDS = {Observation.Kind.VIOLATION, Observation.Kind.COMPLIANCE}
 
 # Columns of the observations table in the order the writers use.
-COLUMNS = ["report_id", "sequence", "kind", "clause_id", "party_id", "occurred_at",
-           "place_name", "admin_area", "area_id", "latitude", "longitude", "quantity",
-           "severity", "description", "evidence_urls", "source", "source_reliability",
-           "information_credibility", "verification_status", "attributes"]
+COLUMNS = [
+    "report_id",
+    "sequence",
+    "kind",
+    "clause_id",
+    "party_id",
+    "occurred_at",
+    "place_name",
+    "admin_area",
+    "area_id",
+    "latitude",
+    "longitude",
+    "quantity",
+    "severity",
+    "description",
+    "evidence_urls",
+    "source",
+    "source_reliability",
+    "information_credibility",
+    "verification_status",
+    "attributes",
+]
 
 
 class RowError(ValueError):
@@ -72,8 +97,14 @@ class RowContext:
     clauses_touched: set[int] = field(default_factory=set)
 
     @classmethod
-    def load(cls, *, mission: ObserverMission, agreement_code: str | None, tz: dt.tzinfo,
-             date_format: str = "") -> "RowContext":
+    def load(
+        cls,
+        *,
+        mission: ObserverMission,
+        agreement_code: str | None,
+        tz: dt.tzinfo,
+        date_format: str = "",
+    ) -> "RowContext":
         ctx = cls(mission=mission, agreement_code=agreement_code, tz=tz, date_format=date_format)
         covered_ids = set(
             Clause.objects.filter(mechanisms__missions=mission).values_list("pk", flat=True)
@@ -116,8 +147,9 @@ def _text(row: dict, name: str) -> str:
         raise RowError(name, f"is {len(text)} characters long; the limit is {MAX_TEXT[name]}")
     if _FORMULA.match(text):
         raise RowError(
-            name, f'"{text[:30]}" looks like a spreadsheet formula; it is refused so that no '
-            "export can run it (remove the leading =, +, - or @)"
+            name,
+            f'"{text[:30]}" looks like a spreadsheet formula; it is refused so that no '
+            "export can run it (remove the leading =, +, - or @)",
         )
     return text
 
@@ -129,8 +161,10 @@ def _number(row: dict, name: str, low: float, high: float) -> float | None:
     if isinstance(value, bool):
         raise RowError(name, "must be a number")
     try:
-        number = float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
-    except ValueError:
+        number = (
+            float(str(value).strip().replace(",", ".")) if isinstance(value, str) else float(value)
+        )
+    except (TypeError, ValueError):  # TypeError: a JSON list or object
         raise RowError(name, f'"{str(value)[:30]}" is not a number') from None
     if number != number or not low <= number <= high:  # NaN or out of range
         raise RowError(name, f"{number:g} is out of range ({low:g} to {high:g})")
@@ -140,12 +174,17 @@ def _number(row: dict, name: str, low: float, high: float) -> float | None:
 def _kind(row: dict) -> str:
     value = row.get("kind")
     if value is None or str(value).strip() == "":
-        raise RowError("kind", "is required (violation, compliance, incident, "
-                               "access_restricted or information)")
+        raise RowError(
+            "kind",
+            "is required (violation, compliance, incident, access_restricted or information)",
+        )
     kind = KIND_SYNONYMS.get(" ".join(str(value).strip().lower().replace("-", " ").split()))
     if kind is None:
-        raise RowError("kind", f'"{str(value)[:40]}" is not one of violation, compliance, '
-                               "incident, access_restricted, information")
+        raise RowError(
+            "kind",
+            f'"{str(value)[:40]}" is not one of violation, compliance, '
+            "incident, access_restricted, information",
+        )
     return kind
 
 
@@ -158,7 +197,9 @@ def _severity(row: dict) -> int:
     try:
         level = int(str(value).strip()) if not isinstance(value, int | float) else int(value)
     except ValueError:
-        raise RowError("severity", f'"{str(value)[:20]}" is not 1-4 or low/moderate/high/critical') from None
+        raise RowError(
+            "severity", f'"{str(value)[:20]}" is not 1-4 or low/moderate/high/critical'
+        ) from None
     if isinstance(value, float) and not value.is_integer() or not 1 <= level <= 4:
         raise RowError("severity", f"{value} is not 1-4")
     return level
@@ -207,48 +248,73 @@ def _quantity(row: dict) -> int | None:
     return int(value)
 
 
-def _clause(row: dict, ctx: RowContext, kind: str, occurred: dt.datetime,
-            area_id: int | None) -> int | None:
+def _clause(
+    row: dict, ctx: RowContext, kind: str, occurred: dt.datetime, area_id: int | None
+) -> int | None:
     ref = row.get("clause")
-    agreement = str(row.get("agreement") or ctx.agreement_code or "").strip()
+    agreement = str(row.get("agreement") or "").strip()
     if ref not in (None, ""):
         ref = str(ref).strip()
         if ":" in ref and not agreement:
+            # "agreement-code:ref" names its agreement; the report's default is for bare refs.
             agreement, ref = ref.split(":", 1)
+        agreement = agreement or str(ctx.agreement_code or "").strip()
         if not agreement:
             if len(ctx.covered_agreements) != 1:
-                raise RowError("clause", "name the agreement (field agreement, or "
-                                         '"agreement-code:ref")')
+                raise RowError(
+                    "clause", 'name the agreement (field agreement, or "agreement-code:ref")'
+                )
             agreement = next(iter(ctx.covered_agreements))
         key = (agreement, ref)
         if key in ctx.covered:
             return ctx.covered[key]
         if key in ctx.all_refs:
-            raise RowError("clause", f'clause "{ref}" of {agreement} is not watched by mission '
-                                     f"{ctx.mission.code}'s mechanisms")
+            raise RowError(
+                "clause",
+                f'clause "{ref}" of {agreement} is not watched by mission '
+                f"{ctx.mission.code}'s mechanisms",
+            )
         if agreement not in {code for code, _ in ctx.all_refs}:
-            raise RowError("agreement", f'"{agreement}" is not an agreement mission '
-                                        f"{ctx.mission.code} monitors")
+            raise RowError(
+                "agreement",
+                f'"{agreement}" is not an agreement mission {ctx.mission.code} monitors',
+            )
         raise RowError("clause", f'there is no clause "{ref}" in {agreement}')
     category = str(row.get("category") or "").strip().lower()
     if category:
-        candidates = [c for c in ctx.by_category.get(category, [])
-                      if c[2] is None or c[2] <= occurred.date()]
+        candidates = [
+            c for c in ctx.by_category.get(category, []) if c[2] is None or c[2] <= occurred.date()
+        ]
         if area_id is not None:
             in_area = [c for c in candidates if area_id in c[1]]
             candidates = in_area or [c for c in candidates if not c[1]]
         if len(candidates) == 1:
             return candidates[0][0]
         if len(candidates) > 1:
-            raise RowError("clause", f'category "{category}" matches {len(candidates)} clauses '
-                                     "here; give the clause reference")
+            raise RowError(
+                "clause",
+                f'category "{category}" matches {len(candidates)} clauses '
+                "here; give the clause reference",
+            )
         if kind in CLAUSE_KINDS:
-            raise RowError("category", f'no clause of category "{category}" watched by this '
-                                       "mission was in force there and then")
+            raise RowError(
+                "category",
+                f'no clause of category "{category}" watched by this '
+                "mission was in force there and then",
+            )
         return None
     if kind in CLAUSE_KINDS:
         raise RowError("clause", f"a {kind} must name the clause (or a category to match it)")
     return None
+
+
+def _json_value(value: object) -> object:
+    """Spreadsheet cells (dates, times, durations) as JSON-storable attribute values."""
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return value
 
 
 def validate_row(row: dict, ctx: RowContext) -> tuple:
@@ -266,8 +332,9 @@ def validate_row(row: dict, ctx: RowContext) -> tuple:
     latitude = _number(row, "latitude", -90, 90)
     longitude = _number(row, "longitude", -180, 180)
     if (latitude is None) != (longitude is None):
-        raise RowError("latitude" if latitude is None else "longitude",
-                       "latitude and longitude come together")
+        raise RowError(
+            "latitude" if latitude is None else "longitude", "latitude and longitude come together"
+        )
     admin_area = _text(row, "admin_area")
     area_id = ctx.areas.get(admin_area.lower()) if admin_area else None
     clause_id = _clause(row, ctx, kind, occurred, area_id)
@@ -279,16 +346,17 @@ def validate_row(row: dict, ctx: RowContext) -> tuple:
             raise RowError("party", f'unknown party "{str(party_name)[:60]}"')
     verification = str(row.get("verification_status") or "unverified").strip().lower()
     if verification not in VERIFICATION:
-        raise RowError("verification_status", f'"{verification[:20]}" is not one of '
-                                              "unverified, corroborated, confirmed, disputed")
+        raise RowError(
+            "verification_status",
+            f'"{verification[:20]}" is not one of unverified, corroborated, confirmed, disputed',
+        )
     reliability, credibility = _grades(row)
     attributes = row.get("attributes") or {}
     if not isinstance(attributes, dict):
         raise RowError("attributes", "must be an object")
     if row.get("id") not in (None, ""):
         attributes = {**attributes, "id": str(row["id"])[:200]}
-    attributes = {k: (v.isoformat() if isinstance(v, dt.date | dt.time) else v)
-                  for k, v in attributes.items()}
+    attributes = {k: _json_value(v) for k, v in attributes.items()}
     if len(str(attributes)) > MAX_ATTRIBUTES_CHARS:
         raise RowError("attributes", f"are longer than {MAX_ATTRIBUTES_CHARS} characters")
     for value in attributes.values():
@@ -296,7 +364,23 @@ def validate_row(row: dict, ctx: RowContext) -> tuple:
             raise RowError("attributes", f'"{value[:30]}" looks like a spreadsheet formula')
     if clause_id is not None:
         ctx.clauses_touched.add(clause_id)
-    return (kind, clause_id, party_id, occurred, _text(row, "place_name"), admin_area, area_id,
-            latitude, longitude, _quantity(row), _severity(row), _text(row, "description"),
-            _urls(row), _text(row, "source"), reliability, credibility,
-            VERIFICATION[verification], attributes)
+    return (
+        kind,
+        clause_id,
+        party_id,
+        occurred,
+        _text(row, "place_name"),
+        admin_area,
+        area_id,
+        latitude,
+        longitude,
+        _quantity(row),
+        _severity(row),
+        _text(row, "description"),
+        _urls(row),
+        _text(row, "source"),
+        reliability,
+        credibility,
+        VERIFICATION[verification],
+        attributes,
+    )

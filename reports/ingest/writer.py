@@ -29,6 +29,4 @@ def _copy(rows: Sequence[tuple]) -> None:
     statement = f"COPY {Observation._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
     with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row(
-                [json.dumps(v) if i in _JSON_COLUMNS else v for i, v in enumerate(row)]
-            )
+            copy.write_row([json.dumps(v) if i in _JSON_COLUMNS else v for i, v in enumerate(row)])

@@ -73,7 +73,9 @@ def _csv_cells(body: bytes) -> Iterator[list[str]]:
     try:
         yield from csv.reader(text)
     except UnicodeDecodeError as exc:
-        raise PayloadProblem(f"the file is not UTF-8 text ({exc.reason}): save it as UTF-8") from None
+        raise PayloadProblem(
+            f"the file is not UTF-8 text ({exc.reason}): save it as UTF-8"
+        ) from None
     except csv.Error as exc:
         raise PayloadProblem(f"the CSV is malformed: {exc}") from None
 

@@ -11,12 +11,40 @@ import ijson
 
 from reports.parsers.base import ParsedPayload, PayloadProblem, RawRow, register
 
-HEADER_FIELDS = {"format", "mission", "external_id", "agreement", "period", "title", "summary",
-                 "timezone", "observations"}
-ROW_FIELDS = {"id", "kind", "clause", "agreement", "category", "party", "occurred_at",
-              "place_name", "admin_area", "latitude", "longitude", "quantity", "severity",
-              "description", "evidence_urls", "source", "source_reliability",
-              "information_credibility", "grade", "verification_status", "attributes"}
+HEADER_FIELDS = {
+    "format",
+    "mission",
+    "external_id",
+    "agreement",
+    "period",
+    "title",
+    "summary",
+    "timezone",
+    "observations",
+}
+ROW_FIELDS = {
+    "id",
+    "kind",
+    "clause",
+    "agreement",
+    "category",
+    "party",
+    "occurred_at",
+    "place_name",
+    "admin_area",
+    "latitude",
+    "longitude",
+    "quantity",
+    "severity",
+    "description",
+    "evidence_urls",
+    "source",
+    "source_reliability",
+    "information_credibility",
+    "grade",
+    "verification_status",
+    "attributes",
+}
 
 
 def _check_utf8(body: bytes) -> None:
@@ -51,7 +79,9 @@ def _header(body: bytes) -> dict:
         raise PayloadProblem(f"the JSON is malformed: {str(exc)[:200]}") from None
     header = getattr(builder, "value", None)
     if not isinstance(header, dict):
-        raise PayloadProblem("the JSON must be an object with mission, external_id and observations")
+        raise PayloadProblem(
+            "the JSON must be an object with mission, external_id and observations"
+        )
     if has_observations:
         header["observations"] = None
     return header
@@ -76,6 +106,8 @@ def parse_json_report(body: bytes, params: dict) -> ParsedPayload:
     """Read a JSON report: the header now, the observations lazily as they are written."""
     if not body.strip():
         raise PayloadProblem("the body is empty: send a JSON report")
+    if body.startswith(codecs.BOM_UTF8):
+        body = body[len(codecs.BOM_UTF8) :]  # allowed by RFC 8259; ijson would choke on it
     _check_utf8(body)
     header = _header(body)
     unknown = set(header) - HEADER_FIELDS

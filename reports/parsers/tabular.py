@@ -69,7 +69,7 @@ def rows_from_cells(
         if all(c in (None, "") or (isinstance(c, str) and not c.strip()) for c in cells):
             continue  # blank lines are layout, not observations
         if len(cells) > len(fields):
-            extra = [c for c in cells[len(fields):] if c not in (None, "")]
+            extra = [c for c in cells[len(fields) :] if c not in (None, "")]
             if extra:
                 yield number, {"__error__": f"{len(cells)} cells but only {len(fields)} columns"}
                 continue

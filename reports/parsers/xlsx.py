@@ -16,9 +16,21 @@ def _xlsx_cells(body: bytes) -> Iterator[list[Any]]:
         workbook = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise PayloadProblem(f"the file is not a readable XLSX workbook ({exc})") from None
+    except Exception as exc:  # damaged inside: zlib, XML and openpyxl errors of every kind
+        raise PayloadProblem(f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
     try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
+        if not workbook.worksheets:
+            raise PayloadProblem("the workbook has no sheet")
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # a damaged sheet fails only when it is read
+                raise PayloadProblem(
+                    f"the workbook is damaged ({type(exc).__name__}: {exc})"
+                ) from None
             yield list(row)
     finally:
         workbook.close()
