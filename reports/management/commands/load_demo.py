@@ -1,0 +1,35 @@
+from django.core.management.base import BaseCommand
+
+from reports.demo import demo_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the shipped agreements, demo missions, one user per role and a few months of "
+        "demo reports through the ingest pipeline. Safe to run again: nothing is doubled."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Give the demo users new passwords and print them.",
+        )
+
+    def handle(self, *args, **options):
+        result = demo_load(reset_passwords=options["reset_passwords"])
+        self.stdout.write(f"Agreements: {', '.join(result.agreements)}")
+        self.stdout.write(
+            f"Reports filed: {result.reports_filed} ({result.observations} observations); "
+            f"already there: {result.reports_skipped}; example rejected upload: {result.rejected}"
+        )
+        if result.credentials:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Demo logins (shown once; load_demo --reset-passwords makes new ones):"
+                )
+            )
+            for username, role, password in result.credentials:
+                self.stdout.write(f"  {role:<15} {username:<17} {password}")
+        else:
+            self.stdout.write("Demo users exist already; use --reset-passwords to get new ones.")
