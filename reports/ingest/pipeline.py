@@ -31,6 +31,7 @@ from reports.models import (
     ReportStatusChange,
 )
 from reports.parsers import PayloadProblem, get_parser
+from reports.parsers.source import DatabaseSource
 
 logger = logging.getLogger(__name__)
 State = InboundPayload.State
@@ -192,7 +193,9 @@ def payload_ingest(*, payload_id: int, progress: Callable[[int], object] | None 
     """
     if not payload_claim(payload_id=payload_id):
         return "skipped"
-    payload = InboundPayload.objects.select_related("sender", "mission").get(pk=payload_id)
+    payload = (
+        InboundPayload.objects.select_related("sender", "mission").defer("body").get(pk=payload_id)
+    )
     if payload.attempts > settings.INGEST_MAX_ATTEMPTS:
         payload_quarantine(
             payload_id=payload_id,
@@ -316,7 +319,8 @@ def _row_hash(digest, row: tuple) -> None:
 
 def _process(payload: InboundPayload, progress: Callable[[int], object] | None) -> dict:
     try:
-        parsed = get_parser(payload.format)(bytes(payload.body), dict(payload.params))
+        source = DatabaseSource(payload.pk)
+        parsed = get_parser(payload.format)(source, dict(payload.params))
     except PayloadProblem as problem:
         raise PayloadRejected([f"file: {problem}"]) from None
     header = parsed.header

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reports.parsers.base import ParsedPayload, PayloadProblem, register
+from reports.parsers.source import as_source, is_blank
 from reports.parsers.tabular import (
     fields_from_hxl,
     fields_from_profile,
@@ -68,8 +69,8 @@ def tabular_payload(
     return ParsedPayload(header=header, rows=rows_from_cells(data, fields))
 
 
-def _csv_cells(body: bytes) -> Iterator[list[str]]:
-    text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8-sig", newline="")
+def _csv_cells(source) -> Iterator[list[str]]:
+    text = io.TextIOWrapper(source.open(), encoding="utf-8-sig", newline="")
     try:
         yield from csv.reader(text)
     except UnicodeDecodeError as exc:
@@ -81,8 +82,9 @@ def _csv_cells(body: bytes) -> Iterator[list[str]]:
 
 
 @register("csv")
-def parse_csv(body: bytes, params: dict) -> ParsedPayload:
+def parse_csv(body, params: dict) -> ParsedPayload:
     """CSV with a header row; HXL hashtags under it are used when present."""
-    if not body.strip():
+    source = as_source(body)
+    if is_blank(source):
         raise PayloadProblem("the file is empty: expected a header row")
-    return tabular_payload(_csv_cells(body), params)
+    return tabular_payload(_csv_cells(source), params)

@@ -4,12 +4,12 @@ Parsed streaming with ijson, so a 100 MB report never becomes one Python object.
 """
 
 import codecs
-import io
 from collections.abc import Iterator
 
 import ijson
 
 from reports.parsers.base import ParsedPayload, PayloadProblem, RawRow, register
+from reports.parsers.source import as_source, is_blank
 
 HEADER_FIELDS = {
     "format",
@@ -47,23 +47,36 @@ ROW_FIELDS = {
 }
 
 
-def _check_utf8(body: bytes) -> None:
+def _check_utf8(source) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(body)
-    for start in range(0, len(body), 1 << 20):
-        try:
-            decoder.decode(view[start : start + (1 << 20)], final=start + (1 << 20) >= len(body))
-        except UnicodeDecodeError as exc:
-            raise PayloadProblem(
-                f"the body is not UTF-8 (byte {start + exc.start} is invalid): send UTF-8 JSON"
-            ) from None
+    start = 0
+    with source.open() as stream:
+        while True:
+            chunk = stream.read(1 << 20)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise PayloadProblem(
+                    f"the body is not UTF-8 (byte {start + exc.start} is invalid): send UTF-8 JSON"
+                ) from None
+            if not chunk:
+                return
+            start += len(chunk)
 
 
-def _header(body: bytes) -> dict:
+def _stream(source):
+    """A stream of the body without a UTF-8 byte-order mark (RFC 8259 allows one; ijson not)."""
+    stream = source.open()
+    if source.head(3) == codecs.BOM_UTF8:
+        stream.read(3)
+    return stream
+
+
+def _header(source) -> dict:
     builder = ijson.ObjectBuilder()
     skipping = has_observations = False
     try:
-        for prefix, event, value in ijson.parse(io.BytesIO(body), use_float=True):
+        for prefix, event, value in ijson.parse(_stream(source), use_float=True):
             if prefix == "" and event == "map_key":
                 skipping = value == "observations"
                 if skipping:
@@ -87,9 +100,9 @@ def _header(body: bytes) -> dict:
     return header
 
 
-def _rows(body: bytes) -> Iterator[tuple[int, RawRow]]:
+def _rows(source) -> Iterator[tuple[int, RawRow]]:
     for number, item in enumerate(
-        ijson.items(io.BytesIO(body), "observations.item", use_float=True), start=1
+        ijson.items(_stream(source), "observations.item", use_float=True), start=1
     ):
         if not isinstance(item, dict):
             yield number, {"__error__": "each observation must be a JSON object"}
@@ -102,14 +115,13 @@ def _rows(body: bytes) -> Iterator[tuple[int, RawRow]]:
 
 
 @register("json")
-def parse_json_report(body: bytes, params: dict) -> ParsedPayload:
+def parse_json_report(body, params: dict) -> ParsedPayload:
     """Read a JSON report: the header now, the observations lazily as they are written."""
-    if not body.strip():
+    source = as_source(body)
+    if is_blank(source):
         raise PayloadProblem("the body is empty: send a JSON report")
-    if body.startswith(codecs.BOM_UTF8):
-        body = body[len(codecs.BOM_UTF8) :]  # allowed by RFC 8259; ijson would choke on it
-    _check_utf8(body)
-    header = _header(body)
+    _check_utf8(source)
+    header = _header(source)
     unknown = set(header) - HEADER_FIELDS
     if unknown:
         raise PayloadProblem(f"unknown top-level field(s): {', '.join(sorted(unknown))}")
@@ -121,4 +133,4 @@ def parse_json_report(body: bytes, params: dict) -> ParsedPayload:
             raise PayloadProblem('"period" must be an object with "start" and "end"')
         header["period_start"], header["period_end"] = period.get("start"), period.get("end")
     header.pop("observations", None)
-    return ParsedPayload(header={**params, **header}, rows=_rows(body))
+    return ParsedPayload(header={**params, **header}, rows=_rows(source))

@@ -7,6 +7,7 @@ from typing import Any
 
 from reports.parsers.base import ParsedPayload, PayloadProblem, register
 from reports.parsers.csv_profile import tabular_payload
+from reports.parsers.source import as_source
 
 
 def _xlsx_cells(body: bytes) -> Iterator[list[Any]]:
@@ -37,8 +38,10 @@ def _xlsx_cells(body: bytes) -> Iterator[list[Any]]:
 
 
 @register("xlsx")
-def parse_xlsx(body: bytes, params: dict) -> ParsedPayload:
+def parse_xlsx(body, params: dict) -> ParsedPayload:
     """The first sheet, mapped like CSV: a column profile, or HXL hashtags in row 2."""
-    if not body:
+    source = as_source(body)
+    if not source.size:
         raise PayloadProblem("the file is empty")
-    return tabular_payload(_xlsx_cells(body), params)
+    # A zip needs random access, so XLSX is read whole (openpyxl then streams the sheet).
+    return tabular_payload(_xlsx_cells(source.read_all()), params)

@@ -1,0 +1,289 @@
+#!/usr/bin/env python
+"""Ingestion benchmark: the whole path (service -> Redis -> Celery workers -> PostgreSQL)
+against a raw COPY of the same rows and a naive one-ORM-object-at-a-time loop.
+
+    python bench/ingest.py --observations 1000000
+
+Needs PostgreSQL and Redis (see --database-url, --broker-url); the database named there is
+dropped and re-created. Ends with one JSON line; writes docs/PERFORMANCE.md unless --no-docs.
+"""
+
+import argparse
+import datetime as dt
+import io
+import itertools
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import (  # noqa: E402
+    DEFAULT_BROKER,
+    DEFAULT_DATABASE,
+    fresh_database,
+    record,
+    start_worker,
+    stop,
+)
+
+
+def wait_done(ids: list[int], timeout: float) -> None:
+    from reports.models import InboundPayload
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        open_ = (
+            InboundPayload.objects.filter(pk__in=ids)
+            .exclude(state__in=["done", "rejected", "quarantined"])
+            .count()
+        )
+        if not open_:
+            bad = InboundPayload.objects.filter(pk__in=ids).exclude(state="done")
+            if bad.exists():
+                raise SystemExit(f"payload not ingested: {bad.first().last_error}")
+            return
+        time.sleep(0.1)
+    raise SystemExit("timed out waiting for the workers")
+
+
+def pipeline(bodies: list[tuple[object, bytes]]) -> float:
+    from reports.ingest.pipeline import payload_receive
+
+    started = time.perf_counter()
+    ids = [
+        payload_receive(
+            body=body,
+            content_type="application/json",
+            format="json",
+            channel="api",
+            sender=None,
+            mission=mission,
+        ).payload.pk
+        for mission, body in bodies
+    ]
+    wait_done(ids, timeout=3600)
+    return time.perf_counter() - started
+
+
+def raw_copy(rows: int) -> float:
+    """COPY the rows the pipeline stored into the same table again, as text: the floor."""
+    from django.db import connection
+
+    from reports.ingest.rows import COLUMNS
+
+    columns = ", ".join(COLUMNS)
+    buffer = io.BytesIO()
+    connection.ensure_connection()
+    raw = connection.connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY (SELECT {columns} FROM reports_observation) TO STDOUT") as copy,
+    ):
+        for chunk in copy:
+            buffer.write(chunk)
+    data = buffer.getvalue()
+    started = time.perf_counter()
+    with (
+        raw.transaction(),
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY reports_observation ({columns}) FROM STDIN") as copy,
+    ):
+        view = memoryview(data)
+        for start in range(0, len(data), 8 << 20):
+            copy.write(view[start : start + (8 << 20)])
+    return time.perf_counter() - started
+
+
+def naive(sample: int) -> float:
+    from reports.ingest.rows import COLUMNS
+    from reports.models import Observation
+
+    rows = list(
+        Observation.objects.values(
+            *[c.removesuffix("_id") + ("_id" if c.endswith("_id") else "") for c in COLUMNS]
+        )[:sample]
+    )
+    started = time.perf_counter()
+    for row in rows:
+        Observation(**row).save()  # autocommit, one INSERT per row: what a naive loop does
+    return time.perf_counter() - started
+
+
+def _group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def group_rss_kb(pgid: int) -> int:
+    """Resident memory of the worker and any children it started, now."""
+    return sum(_status_kb(pid, "VmRSS") for pid in _group_pids(pgid))
+
+
+def group_hwm_kb(pgid: int) -> int:
+    """The largest peak (VmHWM) of any process of the worker."""
+    return max((_status_kb(pid, "VmHWM") for pid in _group_pids(pgid)), default=0)
+
+
+def peak_rss_for_big_payload(args, mission, target_mb: int) -> tuple[float, int]:
+    """Ingest one payload of ``target_mb`` MB in a fresh solo worker; its peak RSS in MB."""
+    from reports.ingest.pipeline import payload_receive
+    from reports.loadgen import payload_bodies
+    from reports.models import InboundPayload
+
+    probe = next(
+        payload_bodies(
+            mission=mission,
+            observations=1000,
+            per_payload=1000,
+            seed=99,
+            start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+            prefix="probe",
+        )
+    )
+    per_obs = len(probe) / 1000
+    count = int(target_mb * 1024 * 1024 / per_obs) + 1
+    body = next(
+        payload_bodies(
+            mission=mission,
+            observations=count,
+            per_payload=count,
+            seed=100,
+            start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+            prefix="big",
+        )
+    )
+    worker = start_worker(
+        broker=args.broker_url, database=args.database_url, concurrency=1, pool="solo"
+    )
+    try:
+        payload = payload_receive(
+            body=body,
+            content_type="application/json",
+            format="json",
+            channel="api",
+            sender=None,
+            mission=mission,
+        ).payload
+        peak_kb = 0
+        while not InboundPayload.objects.filter(
+            pk=payload.pk, state__in=["done", "rejected", "quarantined"]
+        ).exists():
+            peak_kb = max(peak_kb, group_rss_kb(worker.pid))
+            time.sleep(0.05)
+        wait_done([payload.pk], timeout=10)
+        peak_kb = max(peak_kb, group_hwm_kb(worker.pid))
+    finally:
+        stop(worker)
+    return peak_kb / 1024, len(body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--observations", type=int, default=1_000_000)
+    parser.add_argument("--per-payload", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--naive-sample", type=int, default=5_000)
+    parser.add_argument("--big-payload-mb", type=int, default=100)
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
+    parser.add_argument("--broker-url", default=DEFAULT_BROKER)
+    parser.add_argument("--no-docs", action="store_true", help="do not write PERFORMANCE.md")
+    args = parser.parse_args()
+
+    os.environ["CELERY_BROKER_URL"] = args.broker_url  # this process enqueues, too
+    fresh_database(args.database_url)
+    import redis
+
+    redis.Redis.from_url(args.broker_url).flushdb()
+    from reports.loadgen import load_generate, payload_bodies
+    from reports.models import Observation, ObserverMission
+
+    load_generate(agreements=2, clauses=200, observations=0, seed=7, prefix="bench")
+    Observation.objects.all().delete()
+    missions = [m for m in ObserverMission.objects.all() if m.mechanisms.exists()]
+    per_mission = -(-args.observations // len(missions))
+    per_mission_bodies = []
+    for i, mission in enumerate(missions):
+        share = min(per_mission, args.observations - i * per_mission)
+        per_mission_bodies.append(
+            [
+                (mission, body)
+                for body in payload_bodies(
+                    mission=mission,
+                    observations=share,
+                    per_payload=args.per_payload,
+                    seed=i,
+                    start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+                )
+            ]
+        )
+    # Interleave missions so the workers are never queued behind one mission's lock.
+    bodies = [
+        item
+        for group in itertools.zip_longest(*per_mission_bodies)
+        for item in group
+        if item is not None
+    ]
+    print(f"{len(bodies)} payloads, {sum(len(b) for _, b in bodies) / 1e6:.0f} MB", flush=True)
+
+    workers = start_worker(
+        broker=args.broker_url, database=args.database_url, concurrency=args.workers
+    )
+    try:
+        pipeline_s = pipeline(bodies)
+    finally:
+        stop(workers)
+    stored = Observation.objects.count()
+    if stored != args.observations:
+        raise SystemExit(f"stored {stored} observations, expected {args.observations}")
+    print(f"pipeline: {stored / pipeline_s:,.0f} obs/s", flush=True)
+    copy_s = raw_copy(stored)
+    print(f"COPY: {stored / copy_s:,.0f} rows/s", flush=True)
+    naive_s = naive(args.naive_sample)
+    print(f"naive: {args.naive_sample / naive_s:,.0f} obs/s", flush=True)
+    peak_mb, big_bytes = peak_rss_for_big_payload(args, missions[0], args.big_payload_mb)
+
+    figures = {
+        "pipeline_obs_per_s": round(stored / pipeline_s),
+        "copy_obs_per_s": round(stored / copy_s),
+        "naive_obs_per_s": round(args.naive_sample / naive_s),
+        "peak_rss_mb_100mb_payload": round(peak_mb),
+        "observations": stored,
+        "payloads": len(bodies),
+        "workers": args.workers,
+        "big_payload_bytes": big_bytes,
+    }
+    command = f"python bench/ingest.py --observations {args.observations}"
+    notes = (
+        f"{stored:,} observations in {len(bodies)} JSON payloads of {args.per_payload:,}, "
+        f"stored by the service, enqueued on Redis and ingested by {args.workers} Celery "
+        "worker processes into PostgreSQL (parse, validate, match clauses, COPY), against a "
+        "raw text COPY of the same rows into the same table and a naive loop saving one ORM "
+        f"object per row ({args.naive_sample:,}-row sample). Peak memory is the VmHWM of a "
+        f"solo worker ingesting one {big_bytes / 1e6:.0f} MB payload."
+    )
+    record(
+        section="Ingestion", command=command, figures=figures, notes=notes, write=not args.no_docs
+    )
+
+
+if __name__ == "__main__":
+    main()
