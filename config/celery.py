@@ -19,6 +19,7 @@ app.conf.task_routes = {
 # The beat schedule, declared in one place.
 app.conf.beat_schedule = {
     "requeue-stale-payloads": {"task": "reports.requeue_payloads", "schedule": 60.0},
+    "evaluate-all-rules": {"task": "monitor.evaluate_all", "schedule": 300.0},
 }
 
 app.autodiscover_tasks()

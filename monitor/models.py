@@ -1,1 +1,145 @@
-# Create your models here.
+"""Rules, alerts and their history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from agreements.models import Agreement, Area, Clause, Party
+from reports.models import Observation
+
+
+class Severity(models.IntegerChoices):
+    LOW = 1, "Low"
+    MODERATE = 2, "Moderate"
+    HIGH = 3, "High"
+    CRITICAL = 4, "Critical"
+
+
+class RuleConfig(models.Model):
+    """An agreement's override of a rule: switched off, or other parameters."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="rule_configs")
+    rule = models.CharField(max_length=60)
+    enabled = models.BooleanField(default=True)
+    params = models.JSONField(default=dict, blank=True, help_text="Only the values to change.")
+    severity = models.PositiveSmallIntegerField(
+        choices=Severity.choices, null=True, blank=True, help_text="Empty: the rule's default."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "rule configuration"
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "rule"], name="rule_config_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} for {self.agreement}"
+
+
+class Alert(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    rule = models.CharField(max_length=60)
+    fingerprint = models.CharField(max_length=64, help_text="rule + clause + party/area")
+    clause = models.ForeignKey(Clause, on_delete=models.CASCADE, related_name="alerts")
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="alerts")
+    party = models.ForeignKey(
+        Party, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    state = models.CharField(max_length=15, choices=State.choices, default=State.OPEN)
+    title = models.CharField(max_length=300)
+    explanation = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+    evidence = models.ManyToManyField(Observation, blank=True, related_name="alerts")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        constraints = [
+            # The same condition never has two live alerts, even under concurrent evaluations.
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=~Q(state="resolved"),
+                name="alert_one_live_per_fingerprint",
+            ),
+            models.CheckConstraint(
+                name="alert_severity_1_to_4", condition=Q(severity__gte=1, severity__lte=4)
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["rule", "clause"], name="alert_rule_clause_idx"),
+            models.Index(fields=["agreement", "state", "severity"], name="alert_agreement_idx"),
+            models.Index(fields=["fingerprint"], name="alert_fingerprint_idx"),
+        ]
+        permissions = [("acknowledge_alert", "Can acknowledge and resolve alerts")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AlertTransition(models.Model):
+    """Append-only history of every change to an alert; feeds and webhooks read these rows."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        ESCALATED = "escalated", "Escalated"
+        DEESCALATED = "deescalated", "Severity lowered"
+        EVIDENCE_ADDED = "evidence_added", "Evidence added"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved by an analyst"
+        AUTO_RESOLVED = "auto_resolved", "Resolved: the condition cleared"
+        REOPENED = "reopened", "Reopened"
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="transitions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_state = models.CharField(max_length=15, choices=Alert.State.choices, blank=True)
+    to_state = models.CharField(max_length=15, choices=Alert.State.choices)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["alert", "id"], name="transition_alert_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class EvaluationRun(models.Model):
+    """One evaluation of the rules: when, over what, and what it changed."""
+
+    class Trigger(models.TextChoices):
+        INGEST = "ingest", "After an ingested payload"
+        PERIODIC = "periodic", "Periodic (beat)"
+        COMMAND = "command", "Command"
+
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateTimeField()
+    clauses = models.PositiveIntegerField(default=0)
+    findings = models.PositiveIntegerField(default=0)
+    opened = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    queries = models.PositiveIntegerField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["trigger", "-started_at"], name="run_trigger_idx")]

@@ -490,6 +490,11 @@ def _reports(result: DemoResult, users: dict) -> None:
                 payload_ingest(payload_id=payload.pk)
                 payload.refresh_from_db()
             if payload.state == InboundPayload.State.DONE:
+                # A historical demo: the report counts as filed when its period ended, so the
+                # rules and scorecards see the cadence the missions kept back then.
+                Report.objects.filter(pk=payload.report_id).update(
+                    filed_at=day + dt.timedelta(days=step, hours=2)
+                )
                 result.reports_filed += 1
                 result.observations += len(rows)
 

@@ -1,0 +1,94 @@
+"""What every rule is and returns, and the registry that refuses duplicate codes."""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+
+from agreements.models import Clause
+
+
+@dataclass
+class Finding:
+    """A clause (and party or area where relevant) for which a rule's condition holds now."""
+
+    rule: str
+    clause_id: int
+    agreement_id: int
+    severity: int
+    title: str
+    explanation: str
+    party_id: int | None = None
+    area_id: int | None = None
+    evidence: list[int] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        key = f"{self.rule}|{self.clause_id}|{self.party_id or ''}|{self.area_id or ''}"
+        return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Rule:
+    """A rule flags clauses with one set-based query over all clauses in scope.
+
+    Subclasses set ``code``, ``title``, ``default_severity``, ``defaults`` (parameters) and
+    implement ``find``; they must never issue a query per clause.
+    """
+
+    code: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    default_severity: ClassVar[int]
+    defaults: ClassVar[dict[str, Any]] = {}
+    time_based: ClassVar[bool] = False
+
+    def find(
+        self,
+        *,
+        clauses: QuerySet[Clause],
+        as_of: dt.datetime,
+        params: dict[str, Any],
+        severity: int | None,
+    ) -> list[Finding]:
+        raise NotImplementedError  # pragma: no cover - every registered rule implements it
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(rule_class: type[Rule]) -> type[Rule]:
+    """Add a rule to the registry; a second rule with the same code is refused."""
+    if rule_class.code in RULES:
+        raise ValueError(f"A rule with code {rule_class.code!r} is already registered.")
+    RULES[rule_class.code] = rule_class()
+    return rule_class
+
+
+def clause_label(row: dict) -> str:
+    """'Minsk II, clause 6 (All-for-all exchange)' from a values() row."""
+    agreement = row.get("agreement__short_title") or row.get("agreement__title") or ""
+    return f"{agreement}, clause {row['reference']} ({row['title']})"
+
+
+def ago(moment: dt.datetime | dt.date, as_of: dt.datetime) -> str:
+    days = (as_of.date() - (moment.date() if isinstance(moment, dt.datetime) else moment)).days
+    if days <= 0:
+        return "today"
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def long_date(day: dt.date | dt.datetime) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+CLAUSE_FIELDS = [
+    "pk",
+    "reference",
+    "title",
+    "agreement_id",
+    "agreement__short_title",
+    "agreement__title",
+]

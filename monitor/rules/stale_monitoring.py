@@ -1,0 +1,113 @@
+from django.db.models import Exists, Max, OuterRef, Q
+
+from agreements.models import VerificationMechanism
+from monitor.cadence import CadenceStatus, cadence_status
+from monitor.models import Severity
+from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, register
+from monitor.scope import active_mechanisms_q
+from reports.models import ReportStatus
+
+
+def _every(interval) -> str:
+    hours = interval.total_seconds() / 3600
+    if hours % 24 == 0:
+        days = int(hours // 24)
+        return "every day" if days == 1 else f"every {days} days"
+    return f"every {hours:g} hours"
+
+
+@register
+class StaleMonitoring(Rule):
+    """Watched, but every mechanism covering it is overdue with its reports."""
+
+    code = "clause.stale_monitoring"
+    title = "Monitoring has gone quiet"
+    description = (
+        "Every active mechanism covering the clause has filed nothing within its "
+        "expected interval plus grace."
+    )
+    default_severity = Severity.MODERATE
+    time_based = True
+
+    def find(self, *, clauses, as_of, params, severity):
+        day = as_of.date()
+        filed = Q(
+            missions__reports__status__in=[ReportStatus.ACCEPTED, ReportStatus.SUPERSEDED],
+            missions__reports__filed_at__lte=as_of,
+        )
+        mechanisms = (
+            VerificationMechanism.objects.filter(active_mechanisms_q(day), clauses__in=clauses)
+            .distinct()
+            .annotate(last_filed=Max("missions__reports__filed_at", filter=filed))
+            .values("pk", "name", "reporting_interval", "grace", "active_from", "last_filed")
+        )
+        info, fresh = {}, []
+        for m in mechanisms:
+            status = cadence_status(
+                last=m["last_filed"],
+                interval=m["reporting_interval"],
+                grace=m["grace"],
+                now=as_of,
+                since=m["active_from"],
+            )
+            info[m["pk"]] = m
+            if status != CadenceStatus.OVERDUE:
+                fresh.append(m["pk"])
+        through = VerificationMechanism.clauses.through
+        covering = through.objects.filter(
+            Q(verificationmechanism__active_from__isnull=True)
+            | Q(verificationmechanism__active_from__lte=day),
+            Q(verificationmechanism__active_until__isnull=True)
+            | Q(verificationmechanism__active_until__gte=day),
+            clause_id=OuterRef("pk"),
+        )
+        rows = list(
+            clauses.annotate(
+                watched=Exists(covering),
+                fresh=Exists(covering.filter(verificationmechanism_id__in=fresh)),
+            )
+            .filter(watched=True, fresh=False)
+            .values(*CLAUSE_FIELDS)
+        )
+        links: dict[int, list[int]] = {}
+        for clause_id, mechanism_id in through.objects.filter(
+            clause_id__in=[r["pk"] for r in rows], verificationmechanism_id__in=list(info)
+        ).values_list("clause_id", "verificationmechanism_id"):
+            links.setdefault(clause_id, []).append(mechanism_id)
+        findings = []
+        for row in rows:
+            parts = []
+            for mechanism_id in links.get(row["pk"], []):
+                m = info[mechanism_id]
+                last = (
+                    f"last filed {ago(m['last_filed'], as_of)}"
+                    if m["last_filed"]
+                    else "has never filed a report"
+                )
+                parts.append(f"{m['name']} (expected {_every(m['reporting_interval'])}) {last}")
+            findings.append(
+                Finding(
+                    rule=self.code,
+                    clause_id=row["pk"],
+                    agreement_id=row["agreement_id"],
+                    severity=severity or self.default_severity,
+                    title=f"Monitoring stale: {clause_label(row)}",
+                    explanation=(
+                        f"{clause_label(row)} is watched, but every mechanism covering "
+                        f"it is overdue: {'; '.join(parts)}."
+                    ),
+                    details={
+                        "mechanisms": [
+                            {
+                                "id": i,
+                                "name": info[i]["name"],
+                                "last_filed": info[i]["last_filed"].isoformat()
+                                if info[i]["last_filed"]
+                                else None,
+                            }
+                            for i in links.get(row["pk"], [])
+                        ]
+                    },
+                )
+            )
+        return findings

@@ -1,0 +1,318 @@
+"""Writes of the monitor: evaluating the rules, reconciling findings with alerts, and the
+analysts' acknowledge / resolve."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from agreements.models import Agreement, Clause
+from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig
+from monitor.rules import RULES, Finding, Rule
+
+State = Alert.State
+Kind = AlertTransition.Kind
+LIVE = [State.OPEN, State.ACKNOWLEDGED]
+
+# Analysts' moves; the engine's own (auto-resolve, reopen) are written by reconcile.
+ALERT_TRANSITIONS = {
+    State.OPEN: {State.ACKNOWLEDGED, State.RESOLVED},
+    State.ACKNOWLEDGED: {State.RESOLVED, State.OPEN},
+    State.RESOLVED: set(),
+}
+
+
+@dataclass
+class Evaluation:
+    as_of: dt.datetime
+    findings: list[Finding] = field(default_factory=list)
+    per_rule: dict[str, int] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)
+    agreements: list[int] = field(default_factory=list)
+    clauses: int = 0
+    opened: int = 0
+    updated: int = 0
+    resolved: int = 0
+
+
+def _effective(rule: Rule, config: RuleConfig | None) -> tuple[bool, dict, int | None]:
+    if config is None:
+        return True, dict(rule.defaults), None
+    params = {**rule.defaults, **{k: v for k, v in config.params.items() if k in rule.defaults}}
+    return config.enabled, params, config.severity
+
+
+def rules_evaluate(
+    *,
+    as_of: dt.datetime | None = None,
+    agreement_codes: list[str] | None = None,
+    clause_ids: list[int] | None = None,
+    rules: list[str] | None = None,
+) -> Evaluation:
+    """Run the rules over the clauses in scope and return the findings; writes nothing.
+
+    Each rule runs one set-based query (a few at most) per distinct parameter set, whatever
+    the number of clauses.
+    """
+    as_of = as_of or timezone.now()
+    scope = Clause.objects.all()
+    if agreement_codes:
+        scope = scope.filter(agreement__code__in=agreement_codes)
+    if clause_ids is not None:
+        scope = scope.filter(pk__in=clause_ids)
+    agreements = list(
+        Agreement.objects.filter(pk__in=scope.values("agreement_id")).values_list("pk", flat=True)
+    )
+    configs = {
+        (c.agreement_id, c.rule): c for c in RuleConfig.objects.filter(agreement_id__in=agreements)
+    }
+    from monitor.scope import clauses_in_force
+
+    in_force = clauses_in_force(scope, as_of)
+    result = Evaluation(as_of=as_of, agreements=agreements)
+    for code, rule in RULES.items():
+        if rules and code not in rules:
+            continue
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for agreement_id in agreements:
+            enabled, params, severity = _effective(rule, configs.get((agreement_id, code)))
+            if enabled:
+                groups[(tuple(sorted(params.items())), severity)].append(agreement_id)
+        result.rules.append(code)
+        found = 0
+        for (params, severity), agreement_ids in groups.items():
+            clauses = in_force.filter(agreement_id__in=agreement_ids)
+            findings = rule.find(
+                clauses=clauses, as_of=as_of, params=dict(params), severity=severity
+            )
+            result.findings.extend(findings)
+            found += len(findings)
+        result.per_rule[code] = found
+    result.clauses = scope.count()
+    return result
+
+
+def _lock() -> None:
+    """Serialise reconciliations; the partial unique index is the guarantee underneath."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('accord-monitor-reconcile'))")
+
+
+@transaction.atomic
+def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = None) -> Evaluation:
+    """Turn findings into alerts: open new ones, update live ones, resolve the cleared ones,
+    reopen resolved ones whose condition returned; every change gets a transition row."""
+    _lock()
+    now = evaluation.as_of
+    findings = {f.fingerprint: f for f in evaluation.findings}
+    # Live alerts this evaluation speaks for: its rules, its agreements (a rule switched off
+    # for an agreement clears its alerts there) and, when incremental, its clauses.
+    live_q = Alert.objects.filter(
+        state__in=LIVE, rule__in=evaluation.rules, agreement_id__in=evaluation.agreements
+    )
+    if clause_ids is not None:
+        live_q = live_q.filter(clause_id__in=clause_ids)
+    live = {a.fingerprint: a for a in live_q}
+    in_scope = set(live)
+    reopenable = {}
+    missing = [fp for fp in findings if fp not in live]
+    if missing:
+        for alert in Alert.objects.filter(fingerprint__in=missing, state=State.RESOLVED).order_by(
+            "fingerprint", "-resolved_at", "-id"
+        ):
+            reopenable.setdefault(alert.fingerprint, alert)
+    evidence_now = defaultdict(set)
+    if live:
+        for alert_id, obs_id in Alert.evidence.through.objects.filter(
+            alert_id__in=[a.pk for a in live.values()]
+        ).values_list("alert_id", "observation_id"):
+            evidence_now[alert_id].add(obs_id)
+
+    created: list[tuple[Alert, Finding]] = []
+    changed: list[Alert] = []
+    transitions: list[AlertTransition] = []
+    evidence_rows: list[tuple[Alert, list[int]]] = []
+
+    def note(alert: Alert, kind: str, from_state: str, comment: str = "") -> None:
+        transitions.append(
+            AlertTransition(
+                alert=alert,
+                kind=kind,
+                from_state=from_state,
+                to_state=alert.state,
+                severity=alert.severity,
+                comment=comment,
+                at=now,
+            )
+        )
+
+    for fp, finding in findings.items():
+        alert = live.get(fp)
+        if alert is None and fp in reopenable:
+            alert = reopenable[fp]
+            _apply(alert, finding, now)
+            alert.state, alert.resolved_at = State.OPEN, None
+            changed.append(alert)
+            note(alert, Kind.REOPENED, State.RESOLVED, "the condition returned")
+            evidence_rows.append((alert, finding.evidence))
+            evaluation.opened += 1
+            continue
+        if alert is None:
+            alert = Alert(
+                fingerprint=fp,
+                state=State.OPEN,
+                first_seen=now,
+                last_seen=now,
+                rule=finding.rule,
+                clause_id=finding.clause_id,
+                agreement_id=finding.agreement_id,
+                party_id=finding.party_id,
+                area_id=finding.area_id,
+                severity=finding.severity,
+                title=finding.title[:300],
+                explanation=finding.explanation,
+                details=finding.details,
+            )
+            created.append((alert, finding))
+            evaluation.opened += 1
+            continue
+        before = alert.severity
+        new_evidence = set(finding.evidence) - evidence_now.get(alert.pk, set())
+        text_changed = (alert.explanation, alert.details) != (finding.explanation, finding.details)
+        _apply(alert, finding, now)
+        changed.append(alert)
+        if finding.severity > before:
+            note(alert, Kind.ESCALATED, alert.state, f"severity {before} → {finding.severity}")
+        elif finding.severity < before:
+            note(alert, Kind.DEESCALATED, alert.state, f"severity {before} → {finding.severity}")
+        if new_evidence:
+            note(alert, Kind.EVIDENCE_ADDED, alert.state, f"{len(new_evidence)} new observation(s)")
+            evidence_rows.append((alert, sorted(new_evidence)))
+        if new_evidence or text_changed or finding.severity != before:
+            evaluation.updated += 1
+
+    for fp in in_scope - set(findings):
+        alert = live[fp]
+        from_state = alert.state
+        alert.state, alert.resolved_at, alert.last_seen = State.RESOLVED, now, alert.last_seen
+        changed.append(alert)
+        note(alert, Kind.AUTO_RESOLVED, from_state, "the condition cleared")
+        evaluation.resolved += 1
+
+    if created:
+        Alert.objects.bulk_create([a for a, _ in created], batch_size=1000)
+        for alert, finding in created:
+            transitions.append(
+                AlertTransition(
+                    alert=alert,
+                    kind=Kind.OPENED,
+                    from_state="",
+                    to_state=State.OPEN,
+                    severity=alert.severity,
+                    comment="",
+                    at=now,
+                )
+            )
+            evidence_rows.append((alert, finding.evidence))
+    if changed:
+        Alert.objects.bulk_update(
+            changed,
+            [
+                "state",
+                "severity",
+                "title",
+                "explanation",
+                "details",
+                "last_seen",
+                "resolved_at",
+                "updated_at",
+            ],
+            batch_size=1000,
+        )
+    AlertTransition.objects.bulk_create(transitions, batch_size=2000)
+    through = Alert.evidence.through
+    through.objects.bulk_create(
+        [
+            through(alert_id=alert.pk, observation_id=obs)
+            for alert, ids in evidence_rows
+            for obs in ids
+        ],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    return evaluation
+
+
+def _apply(alert: Alert, finding: Finding, now: dt.datetime) -> None:
+    alert.severity = finding.severity
+    alert.title = finding.title[:300]
+    alert.explanation = finding.explanation
+    alert.details = finding.details
+    alert.last_seen = now
+    alert.updated_at = now
+
+
+def rules_run(
+    *,
+    trigger: str,
+    agreement_codes: list[str] | None = None,
+    clause_ids: list[int] | None = None,
+) -> EvaluationRun:
+    """Evaluate now and reconcile alerts; recorded as an EvaluationRun."""
+    started = timezone.now()
+    evaluation = rules_evaluate(
+        as_of=started, agreement_codes=agreement_codes, clause_ids=clause_ids
+    )
+    alerts_reconcile(evaluation=evaluation, clause_ids=clause_ids)
+    return EvaluationRun.objects.create(
+        trigger=trigger,
+        started_at=started,
+        finished_at=timezone.now(),
+        as_of=started,
+        clauses=evaluation.clauses,
+        findings=len(evaluation.findings),
+        opened=evaluation.opened,
+        updated=evaluation.updated,
+        resolved=evaluation.resolved,
+        summary={
+            "per_rule": evaluation.per_rule,
+            "agreements": agreement_codes or "all",
+            "clause_ids": clause_ids[:100] if clause_ids else None,
+        },
+    )
+
+
+@transaction.atomic
+def alert_set_state(*, alert: Alert, state: str, by: AbstractBaseUser, comment: str = "") -> Alert:
+    """An analyst acknowledges, resolves or re-opens an alert; the move is recorded."""
+    current = Alert.objects.select_for_update().get(pk=alert.pk)
+    if state not in ALERT_TRANSITIONS[current.state]:
+        raise ValidationError(f"An alert that is {current.state} cannot become {state}.")
+    if state == State.RESOLVED and not comment.strip():
+        raise ValidationError("Say why the alert is resolved: the comment is the record.")
+    now = timezone.now()
+    kind = {
+        State.ACKNOWLEDGED: Kind.ACKNOWLEDGED,
+        State.RESOLVED: Kind.RESOLVED,
+        State.OPEN: Kind.REOPENED,
+    }[state]
+    Alert.objects.filter(pk=alert.pk).update(
+        state=state, updated_at=now, resolved_at=now if state == State.RESOLVED else None
+    )
+    AlertTransition.objects.create(
+        alert=alert,
+        kind=kind,
+        from_state=current.state,
+        to_state=state,
+        severity=current.severity,
+        by=by,
+        comment=comment,
+        at=now,
+    )
+    alert.refresh_from_db()
+    return alert
