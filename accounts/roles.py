@@ -54,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *_view("agreements", _AGREEMENT_MODELS),
         ("agreements", "add_implementationassessment"),
         *_view("reports", _REPORT_MODELS),
+        *_view("monitor", ["alert", "alerttransition", "ruleconfig", "evaluationrun"]),
+        ("monitor", "acknowledge_alert"),
     ],
     API_CONSUMER: [
         *_view(

@@ -135,6 +135,7 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
 
     created: list[tuple[Alert, Finding]] = []
     changed: list[Alert] = []
+    seen: list[int] = []
     transitions: list[AlertTransition] = []
     evidence_rows: list[tuple[Alert, list[int]]] = []
 
@@ -183,7 +184,14 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
             continue
         before = alert.severity
         new_evidence = set(finding.evidence) - evidence_now.get(alert.pk, set())
-        text_changed = (alert.explanation, alert.details) != (finding.explanation, finding.details)
+        text_changed = (alert.explanation, alert.details, alert.title) != (
+            finding.explanation,
+            finding.details,
+            finding.title[:300],
+        )
+        if not (new_evidence or text_changed or finding.severity != before):
+            seen.append(alert.pk)  # only last_seen moves, in one statement below
+            continue
         _apply(alert, finding, now)
         changed.append(alert)
         if finding.severity > before:
@@ -193,8 +201,7 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
         if new_evidence:
             note(alert, Kind.EVIDENCE_ADDED, alert.state, f"{len(new_evidence)} new observation(s)")
             evidence_rows.append((alert, sorted(new_evidence)))
-        if new_evidence or text_changed or finding.severity != before:
-            evaluation.updated += 1
+        evaluation.updated += 1
 
     for fp in in_scope - set(findings):
         alert = live[fp]
@@ -219,21 +226,9 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
                 )
             )
             evidence_rows.append((alert, finding.evidence))
-    if changed:
-        Alert.objects.bulk_update(
-            changed,
-            [
-                "state",
-                "severity",
-                "title",
-                "explanation",
-                "details",
-                "last_seen",
-                "resolved_at",
-                "updated_at",
-            ],
-            batch_size=1000,
-        )
+    _save_changed(changed)
+    if seen:
+        Alert.objects.filter(pk__in=seen).update(last_seen=now)
     AlertTransition.objects.bulk_create(transitions, batch_size=2000)
     through = Alert.evidence.through
     through.objects.bulk_create(
@@ -246,6 +241,38 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
         ignore_conflicts=True,
     )
     return evaluation
+
+
+def _save_changed(alerts: list[Alert]) -> None:
+    """One UPDATE per changed alert, sent as a single batch (executemany).
+
+    Django's bulk_update builds a CASE expression per field and row, which takes seconds
+    for thousands of alerts; a parameterised statement run many times takes milliseconds.
+    """
+    if not alerts:
+        return
+    sql = (
+        f"UPDATE {Alert._meta.db_table} SET state = %s, severity = %s, title = %s, "  # noqa: S608
+        "explanation = %s, details = %s, last_seen = %s, resolved_at = %s, updated_at = %s "
+        "WHERE id = %s"
+    )
+    details = Alert._meta.get_field("details")
+    rows = [
+        (
+            a.state,
+            a.severity,
+            a.title,
+            a.explanation,
+            details.get_db_prep_value(a.details, connection),
+            a.last_seen,
+            a.resolved_at,
+            a.updated_at,
+            a.pk,
+        )
+        for a in alerts
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _apply(alert: Alert, finding: Finding, now: dt.datetime) -> None:
