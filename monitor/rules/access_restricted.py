@@ -1,6 +1,6 @@
 import datetime as dt
 
-from django.db.models import Count, Max
+from django.db.models import Count, F, Max
 
 from agreements.models import Clause
 from monitor.models import Severity
@@ -52,6 +52,14 @@ class AccessRestricted(Rule):
                 hit["n"] += area["n"]
                 hit["last"] = max(hit["last"], area["last"])
                 hit["areas"].append(area["area__name"])
+            # A restriction recorded on the clause and in one of its areas was counted twice.
+            for c in (
+                on_clause.filter(area_id__in=list(in_areas), area__clauses=F("clause_id"))
+                .values("clause_id")
+                .annotate(n=Count("id"))
+                .order_by()
+            ):
+                hits[c["clause_id"]]["n"] -= c["n"]
         if not hits:
             return []
         evidence = latest_ids(on_clause.filter(clause_id__in=hits), ["clause_id"])
