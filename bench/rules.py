@@ -37,28 +37,40 @@ def naive_evaluate(clause_ids: list[int], as_of: dt.datetime) -> int:
             flagged += 1
         fresh = False
         for mechanism in mechanisms:
-            last = (Report.objects.filter(mission__mechanisms=mechanism, status="accepted",
-                                          filed_at__lte=as_of)
-                    .order_by("-filed_at").values_list("filed_at", flat=True).first())
-            status = cadence_status(last=last, interval=mechanism.reporting_interval,
-                                    grace=mechanism.grace, now=as_of,
-                                    since=mechanism.active_from)
+            last = (
+                Report.objects.filter(
+                    mission__mechanisms=mechanism, status="accepted", filed_at__lte=as_of
+                )
+                .order_by("-filed_at")
+                .values_list("filed_at", flat=True)
+                .first()
+            )
+            status = cadence_status(
+                last=last,
+                interval=mechanism.reporting_interval,
+                grace=mechanism.grace,
+                now=as_of,
+                since=mechanism.active_from,
+            )
             fresh = fresh or status != CadenceStatus.OVERDUE
         observations = Observation.objects.filter(clause=clause, report__status="accepted")
         violations = observations.filter(kind="violation", occurred_at__gt=window)
         flagged += violations.exists()
         recent = violations.filter(occurred_at__gt=as_of - dt.timedelta(days=7)).count()
         baseline = observations.filter(
-            kind="violation", occurred_at__gt=as_of - dt.timedelta(days=63),
-            occurred_at__lte=as_of - dt.timedelta(days=7)).count()
+            kind="violation",
+            occurred_at__gt=as_of - dt.timedelta(days=63),
+            occurred_at__lte=as_of - dt.timedelta(days=7),
+        ).count()
         flagged += recent >= 5 and recent > 3 * baseline / 8
         if clause.deadline and clause.deadline < as_of.date():
             flagged += not observations.filter(kind="compliance").exists()
         flagged += observations.filter(kind="access_restricted", occurred_at__gt=window).exists()
         flagged += violations.values("source").distinct().count() == 1
         for prerequisite in clause.prerequisites.all():
-            flagged += prerequisite.observations.filter(kind="violation",
-                                                        occurred_at__gt=window).exists()
+            flagged += prerequisite.observations.filter(
+                kind="violation", occurred_at__gt=window
+            ).exists()
         flagged += not fresh and bool(mechanisms)
     return flagged
 
@@ -87,12 +99,20 @@ def main() -> None:
     from reports.models import ObserverMission
 
     started = time.perf_counter()
-    summary = load_generate(agreements=args.agreements, clauses=args.clauses,
-                            observations=args.observations, seed=1, prefix="rules")
+    summary = load_generate(
+        agreements=args.agreements,
+        clauses=args.clauses,
+        observations=args.observations,
+        seed=1,
+        prefix="rules",
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    print(f"data: {summary.clauses} clauses, {summary.observations} observations "
-          f"({time.perf_counter() - started:.0f} s)", flush=True)
+    print(
+        f"data: {summary.clauses} clauses, {summary.observations} observations "
+        f"({time.perf_counter() - started:.0f} s)",
+        flush=True,
+    )
 
     first_started = time.perf_counter()
     rules_run(trigger="command")
@@ -113,10 +133,24 @@ def main() -> None:
 
     # Incremental: one payload of 500 observations ingested, then its clauses evaluated.
     mission = next(m for m in ObserverMission.objects.all() if m.mechanisms.exists())
-    body = next(payload_bodies(mission=mission, observations=500, per_payload=500, seed=5,
-                               start=timezone.now() - dt.timedelta(days=20), prefix="incr"))
-    payload = payload_receive(body=body, content_type="application/json", format="json",
-                              channel="api", sender=None, mission=mission).payload
+    body = next(
+        payload_bodies(
+            mission=mission,
+            observations=500,
+            per_payload=500,
+            seed=5,
+            start=timezone.now() - dt.timedelta(days=20),
+            prefix="incr",
+        )
+    )
+    payload = payload_receive(
+        body=body,
+        content_type="application/json",
+        format="json",
+        channel="api",
+        sender=None,
+        mission=mission,
+    ).payload
     payload_ingest(payload_id=payload.pk)
     payload.refresh_from_db()
     touched = payload.result["clauses"]
@@ -127,7 +161,7 @@ def main() -> None:
         incremental.append(time.perf_counter() - t)
     incremental_ms = statistics.median(incremental) * 1000
 
-    sample = list(Clause.objects.order_by("?").values_list("pk", flat=True)[:args.naive_sample])
+    sample = list(Clause.objects.order_by("?").values_list("pk", flat=True)[: args.naive_sample])
     t = time.perf_counter()
     naive_evaluate(sample, timezone.now())
     naive_s = (time.perf_counter() - t) * summary.clauses / len(sample)
@@ -147,8 +181,10 @@ def main() -> None:
         "findings_per_rule": per_rule,
     }
     command = "python bench/rules.py" + (
-        "" if (args.clauses, args.observations) == (10_000, 1_000_000)
-        else f" --clauses {args.clauses} --observations {args.observations}")
+        ""
+        if (args.clauses, args.observations) == (10_000, 1_000_000)
+        else f" --clauses {args.clauses} --observations {args.observations}"
+    )
     notes = (
         f"Load generator data ({args.agreements} agreements, {summary.clauses:,} clauses, "
         f"{summary.observations:,} observations over six months). `full_eval_s`: median of "
@@ -159,8 +195,7 @@ def main() -> None:
         f"`naive_eval_s`: the same checks as a Python loop with per-clause queries on "
         f"{len(sample)} random clauses, scaled to all clauses."
     )
-    record(section="Rules", command=command, figures=figures, notes=notes,
-           write=not args.no_docs)
+    record(section="Rules", command=command, figures=figures, notes=notes, write=not args.no_docs)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -35,3 +36,16 @@ def exception_handler(exc, context):
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and getattr(exc, "wait", None):
         response["Retry-After"] = str(int(exc.wait) + 1)
     return response
+
+
+class CursorById(CursorPagination):
+    """Cursor pagination on the primary key: stable under inserts, fixed cost per page."""
+
+    ordering = "id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class CursorByNewest(CursorById):
+    ordering = "-id"

@@ -7,7 +7,7 @@ admin.site.site_header = "Accord Monitor"
 admin.site.site_title = "Accord Monitor"
 admin.site.index_title = "Agreements, reports and alerts"
 
-api_v1 = ([path("", include("reports.api.urls"))], "api")
+api_v1 = ([path("", include("reports.api.urls")), path("", include("monitor.api.urls"))], "api")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

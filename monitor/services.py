@@ -97,7 +97,13 @@ def rules_evaluate(
 
 
 def _lock() -> None:
-    """Serialise reconciliations; the partial unique index is the guarantee underneath."""
+    """Serialise every transaction that writes alert transitions.
+
+    Two reasons. Reconciliations must not race (the partial unique index is the guarantee
+    underneath). And the change feed pages by transition id: ids are drawn at insert, not at
+    commit, so without this a transaction that commits late could publish an id below a
+    cursor a consumer already holds. With writers serialised, ids become visible in order.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('accord-monitor-reconcile'))")
@@ -317,6 +323,7 @@ def rules_run(
 @transaction.atomic
 def alert_set_state(*, alert: Alert, state: str, by: AbstractBaseUser, comment: str = "") -> Alert:
     """An analyst acknowledges, resolves or re-opens an alert; the move is recorded."""
+    _lock()  # transitions are written one transaction at a time (the change feed relies on it)
     current = Alert.objects.select_for_update().get(pk=alert.pk)
     if state not in ALERT_TRANSITIONS[current.state]:
         raise ValidationError(f"An alert that is {current.state} cannot become {state}.")

@@ -14,8 +14,10 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import ReadScope, ReportReaders
 from config.api import error_response
 from reports.api.permissions import CanSubmitReports
+from reports.api.reads import ReportSerializer
 from reports.api.serializers import (
     PayloadAcceptedSerializer,
     PayloadStatusSerializer,
@@ -57,8 +59,25 @@ def _accepted(result) -> Response:
 
 
 class ReportSubmitView(APIView):
-    permission_classes = [CanSubmitReports]
+    """GET lists the reports you may see; POST files a new one."""
+
     parser_classes: list = []  # the body is stored as received, never parsed here
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [CanSubmitReports()]
+        return [ReportReaders(), ReadScope()]
+
+    @extend_schema(
+        operation_id="reports_list",
+        summary="Reports you may see",
+        responses=ReportSerializer(many=True),
+        filters=True,
+    )
+    def get(self, request):
+        from reports.api.reads import ReportViewSet
+
+        return ReportViewSet.as_view({"get": "list"})(request._request)
 
     @extend_schema(
         operation_id="reports_submit",

@@ -1,0 +1,136 @@
+from rest_framework import serializers
+
+from agreements.models import Agreement, AgreementParty, Clause, Party, VerificationMechanism
+
+
+class PartySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Party
+        fields = ["code", "name", "kind", "category"]
+
+
+class AgreementPartySerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="party.code")
+    name = serializers.CharField(source="party.name")
+
+    class Meta:
+        model = AgreementParty
+        fields = ["code", "name", "role"]
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    parties = AgreementPartySerializer(source="agreementparty_set", many=True, read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "code",
+            "title",
+            "short_title",
+            "kind",
+            "status",
+            "negotiation_round",
+            "venue",
+            "signed_on",
+            "in_force_on",
+            "expires_on",
+            "summary",
+            "source_url",
+            "source_note",
+            "parties",
+        ]
+
+
+class ClauseSerializer(serializers.ModelSerializer):
+    agreement = serializers.CharField(source="agreement.code")
+    parent = serializers.CharField(source="parent.reference", allow_null=True, default=None)
+    obliged_parties = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    prerequisites = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
+    areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    mechanisms = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    status = serializers.SerializerMethodField(
+        help_text="complied, violated, deadline_missed, not_verifiable, unmonitored, stale, "
+        "prerequisite_breached, single_source, not_in_force or no_data"
+    )
+    implementation_level = serializers.IntegerField(
+        source="latest_level",
+        allow_null=True,
+        read_only=True,
+        help_text="Latest analyst assessment, 0 not initiated .. 3 complete (PAM scale).",
+    )
+
+    class Meta:
+        model = Clause
+        fields = [
+            "id",
+            "agreement",
+            "reference",
+            "parent",
+            "position",
+            "title",
+            "text",
+            "category",
+            "phase",
+            "obliged_parties",
+            "prerequisites",
+            "in_force_from",
+            "deadline",
+            "deadline_text",
+            "areas",
+            "geometry",
+            "mechanisms",
+            "status",
+            "implementation_level",
+        ]
+
+    def get_status(self, clause: Clause) -> str:
+        return self.context.get("statuses", {}).get(clause.pk, "no_data")
+
+
+class MechanismSerializer(serializers.ModelSerializer):
+    agreement = serializers.CharField(source="agreement.code")
+    responsible_party = serializers.CharField(
+        source="responsible_party.code", allow_null=True, default=None
+    )
+    clauses = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
+    reporting_interval_hours = serializers.SerializerMethodField()
+    grace_hours = serializers.SerializerMethodField()
+    last_report_at = serializers.DateTimeField(source="last_filed", allow_null=True, read_only=True)
+    cadence_status = serializers.SerializerMethodField(help_text="ok, grace or overdue")
+
+    class Meta:
+        model = VerificationMechanism
+        fields = [
+            "id",
+            "agreement",
+            "code",
+            "name",
+            "kind",
+            "responsible_party",
+            "clauses",
+            "reporting_interval_hours",
+            "grace_hours",
+            "active_from",
+            "active_until",
+            "last_report_at",
+            "cadence_status",
+        ]
+
+    def get_reporting_interval_hours(self, m) -> float:
+        return m.reporting_interval.total_seconds() / 3600
+
+    def get_grace_hours(self, m) -> float:
+        return m.grace.total_seconds() / 3600
+
+    def get_cadence_status(self, m) -> str:
+        from django.utils import timezone
+
+        from monitor.cadence import cadence_status
+
+        return cadence_status(
+            last=m.last_filed,
+            interval=m.reporting_interval,
+            grace=m.grace,
+            now=timezone.now(),
+            since=m.active_from,
+        ).value

@@ -1,0 +1,76 @@
+"""Agreement texts over the API: agreements, clauses (with status and level), mechanisms."""
+
+import django_filters
+from django.db.models import Max, Q
+from rest_framework import viewsets
+
+from accounts.permissions import AgreementReaders, ReadScope
+from agreements.api.serializers import (
+    AgreementSerializer,
+    ClauseSerializer,
+    MechanismSerializer,
+)
+from agreements.models import Agreement, Clause, VerificationMechanism
+from agreements.selectors import clauses_with_latest_level
+
+
+class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AgreementSerializer
+    permission_classes = [AgreementReaders, ReadScope]
+    lookup_field = "code"
+    filterset_fields = ["status", "kind"]
+    ordering = "code"
+
+    def get_queryset(self):
+        return Agreement.objects.prefetch_related("agreementparty_set__party").order_by("code")
+
+
+class ClauseFilter(django_filters.FilterSet):
+    agreement = django_filters.CharFilter(field_name="agreement__code")
+    category = django_filters.ChoiceFilter(choices=Clause.Category.choices)
+    phase = django_filters.NumberFilter()
+
+    class Meta:
+        model = Clause
+        fields = ["agreement", "category", "phase"]
+
+
+class ClauseViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ClauseSerializer
+    permission_classes = [AgreementReaders, ReadScope]
+    filterset_class = ClauseFilter
+    ordering = ("agreement_id", "position", "id")
+
+    def get_queryset(self):
+        return (
+            clauses_with_latest_level()
+            .select_related("agreement", "parent")
+            .prefetch_related("obliged_parties", "prerequisites", "areas", "mechanisms")
+            .order_by("agreement_id", "position", "id")
+        )
+
+    def get_serializer(self, *args, **kwargs):
+        from monitor.status import clauses_current_status
+
+        instance = args[0] if args else kwargs.get("instance")
+        if instance is not None:
+            items = instance if isinstance(instance, list) else [instance]
+            kwargs.setdefault("context", self.get_serializer_context())
+            kwargs["context"]["statuses"] = clauses_current_status(items)
+        return super().get_serializer(*args, **kwargs)
+
+
+class MechanismViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = MechanismSerializer
+    permission_classes = [AgreementReaders, ReadScope]
+    filterset_fields = {"agreement__code": ["exact"], "kind": ["exact"]}
+    ordering = ("agreement_id", "code", "id")
+
+    def get_queryset(self):
+        filed = Q(missions__reports__status__in=["accepted", "superseded"])
+        return (
+            VerificationMechanism.objects.select_related("agreement", "responsible_party")
+            .prefetch_related("clauses")
+            .annotate(last_filed=Max("missions__reports__filed_at", filter=filed))
+            .order_by("agreement_id", "code", "id")
+        )

@@ -1,0 +1,413 @@
+"""Alerts over the API: lists and details in JSON, CAP 1.2, GeoJSON and CSV; the change feed;
+acknowledge and resolve; scorecards as JSON."""
+
+import base64
+import binascii
+import datetime as dt
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import AlertReaders, Analysts, ReadScope
+from agreements.models import Agreement, Party
+from config.api import CursorByNewest
+from config.renderers import CAPRenderer, CSVRenderer, GeoJSONRenderer
+from monitor.api.serializers import (
+    AlertSerializer,
+    ChangeSerializer,
+    ChangesPageSerializer,
+    CommentSerializer,
+)
+from monitor.models import Alert, AlertTransition
+from monitor.rules import RULES
+from monitor.services import alert_set_state
+from reports.formats import csv_stream, geojson_stream
+from reports.models import Observation
+
+ALERT_COLUMNS = [
+    ("id", "id", "#meta +id"),
+    ("rule", "rule", "#event +code"),
+    ("state", "state", "#status"),
+    ("severity", "severity", "#severity"),
+    ("agreement", "agreement", "#x_agreement"),
+    ("clause", "clause", "#x_clause"),
+    ("party", "party", "#org +name"),
+    ("title", "title", "#event +name"),
+    ("explanation", "explanation", "#description"),
+    ("first_seen", "first seen", "#date +start"),
+    ("last_seen", "last seen", "#date +end"),
+]
+
+
+class AlertFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=Alert.State.choices)
+    min_severity = django_filters.NumberFilter(field_name="severity", lookup_expr="gte")
+    rule = django_filters.ChoiceFilter(choices=[(code, code) for code in RULES])
+    agreement = django_filters.CharFilter(field_name="agreement__code")
+    party = django_filters.CharFilter(field_name="party__code")
+    area = django_filters.CharFilter(method="in_area", help_text="Area code")
+    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Alert
+        fields = ["state", "rule"]
+
+    def in_area(self, queryset, name, value):
+        return queryset.filter(clause__areas__code=value).distinct()
+
+
+def _alerts():
+    evidence = Observation.objects.order_by("-occurred_at")
+    return Alert.objects.select_related("agreement", "clause", "party", "area").prefetch_related(
+        Prefetch("evidence", queryset=evidence, to_attr="evidence_list"),
+        Prefetch(
+            "transitions",
+            queryset=AlertTransition.objects.select_related("by").order_by("id"),
+            to_attr="transition_list",
+        ),
+        "clause__areas",
+    )
+
+
+def _alert_geometry(alert: Alert) -> dict | None:
+    if alert.clause.geometry:
+        return alert.clause.geometry
+    for area in alert.clause.areas.all():
+        if area.min_lon is not None:
+            ring = [
+                [area.min_lon, area.min_lat],
+                [area.max_lon, area.min_lat],
+                [area.max_lon, area.max_lat],
+                [area.min_lon, area.max_lat],
+                [area.min_lon, area.min_lat],
+            ]
+            return {"type": "Polygon", "coordinates": [ring]}
+    return None
+
+
+def _alert_row(alert: Alert) -> dict:
+    return {
+        "id": alert.pk,
+        "rule": alert.rule,
+        "state": alert.state,
+        "severity": alert.severity,
+        "agreement": alert.agreement.code,
+        "clause": alert.clause.reference,
+        "party": alert.party.code if alert.party else None,
+        "title": alert.title,
+        "explanation": alert.explanation,
+        "first_seen": alert.first_seen.isoformat(),
+        "last_seen": alert.last_seen.isoformat(),
+    }
+
+
+FORMAT_PARAMS = [
+    OpenApiParameter(
+        "format",
+        OpenApiTypes.STR,
+        enum=["json", "cap", "geojson", "csv"],
+        description="cap: CAP 1.2 XML; geojson: RFC 7946; csv: with ?hxl=1 for an HXL hashtag row.",
+    ),
+    OpenApiParameter("hxl", OpenApiTypes.BOOL),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Alerts, newest first", parameters=FORMAT_PARAMS),
+    retrieve=extend_schema(
+        summary="One alert with its explanation, evidence and history", parameters=FORMAT_PARAMS[:1]
+    ),
+)
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AlertSerializer
+    permission_classes = [AlertReaders, ReadScope]
+    filterset_class = AlertFilter
+    pagination_class = CursorByNewest
+    renderer_classes = [
+        *viewsets.ReadOnlyModelViewSet.renderer_classes,
+        CAPRenderer,
+        GeoJSONRenderer,
+        CSVRenderer,
+    ]
+
+    def get_queryset(self):
+        return _alerts()
+
+    def _format(self) -> str:
+        return getattr(self.request.accepted_renderer, "format", "json")
+
+    def list(self, request, *args, **kwargs):
+        fmt = self._format()
+        if fmt == "json" or fmt == "api":
+            return super().list(request, *args, **kwargs)
+        alerts = self.filter_queryset(self.get_queryset()).order_by("-id")
+        if fmt == "cap":
+            page = list(alerts[: int(request.query_params.get("page_size", 100))][:500])
+            return _cap_response(request, page, many=True)
+        rows = alerts[:100_000]
+        if fmt == "csv":
+            hxl = request.query_params.get("hxl") in ("1", "true", "yes")
+            response = StreamingHttpResponse(
+                csv_stream((_alert_row(a) for a in rows), ALERT_COLUMNS, hxl=hxl),
+                content_type="text/csv; charset=utf-8",
+            )
+            response["Content-Disposition"] = 'attachment; filename="alerts.csv"'
+            return response
+        features = (
+            {
+                "type": "Feature",
+                "id": a.pk,
+                "geometry": _alert_geometry(a),
+                "properties": _alert_row(a),
+            }
+            for a in rows
+        )
+        return StreamingHttpResponse(geojson_stream(features), content_type="application/geo+json")
+
+    def retrieve(self, request, *args, **kwargs):
+        if self._format() == "cap":
+            return _cap_response(request, [self.get_object()], many=False)
+        if self._format() in ("csv", "geojson"):
+            raise ValidationError({"format": "Single alerts come as json or cap."})
+        return super().retrieve(request, *args, **kwargs)
+
+    def _move(self, request, pk, state):
+        alert = get_object_or_404(Alert, pk=pk)
+        form = CommentSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            alert_set_state(
+                alert=alert,
+                state=state,
+                by=request.user,
+                comment=form.validated_data.get("comment", ""),
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError({"state": exc.messages}) from None
+        return Response(AlertSerializer(_alerts().get(pk=pk)).data)
+
+    @extend_schema(
+        request=CommentSerializer,
+        responses=AlertSerializer,
+        summary="Acknowledge an alert (analysts)",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[Analysts])
+    def acknowledge(self, request, pk=None):
+        return self._move(request, pk, Alert.State.ACKNOWLEDGED)
+
+    @extend_schema(
+        request=CommentSerializer,
+        responses=AlertSerializer,
+        summary="Resolve an alert with a comment (analysts)",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[Analysts])
+    def resolve(self, request, pk=None):
+        return self._move(request, pk, Alert.State.RESOLVED)
+
+
+def _cap_response(request, alerts: list[Alert], *, many: bool) -> HttpResponse:
+    from monitor.formats.cap import alert_as_cap_document, alerts_as_cap_document
+
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    sender = f"accord-monitor@{request.get_host().split(':')[0]}"
+    items = [(a, a.transition_list, a.evidence_list) for a in alerts]
+    if many:
+        body = alerts_as_cap_document(items=items, sender=sender, base_url=base_url)
+    else:
+        alert, transitions, evidence = items[0]
+        body = alert_as_cap_document(
+            alert=alert,
+            transitions=transitions,
+            evidence=evidence,
+            sender=sender,
+            base_url=base_url,
+        )
+    return HttpResponse(body, content_type="application/cap+xml; charset=utf-8")
+
+
+def encode_cursor(transition_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t:{transition_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind != "t":
+            raise ValueError
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError({"cursor": "Not a cursor this feed gave out."}) from None
+
+
+class AlertChangesView(APIView):
+    """Every alert transition after the cursor, in order, with the next cursor.
+
+    Transition ids are drawn while a writer holds the transition lock (see
+    monitor.services._lock), so ids become visible in order and paging by id never skips a
+    row committed late. Store ``next_cursor`` and ask again: each change comes exactly once.
+    """
+
+    permission_classes = [AlertReaders, ReadScope]
+
+    @extend_schema(
+        summary="Incremental feed of alert changes",
+        parameters=[
+            OpenApiParameter(
+                "cursor", OpenApiTypes.STR, description="Empty for the beginning; then next_cursor."
+            ),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1-1000, default 100"),
+            OpenApiParameter("agreement", OpenApiTypes.STR),
+            OpenApiParameter("min_severity", OpenApiTypes.INT),
+            OpenApiParameter("rule", OpenApiTypes.STR),
+        ],
+        responses=ChangesPageSerializer,
+    )
+    def get(self, request):
+        params = request.query_params
+        after = decode_cursor(params["cursor"]) if params.get("cursor") else 0
+        try:
+            limit = max(1, min(int(params.get("limit", 100)), 1000))
+            min_severity = int(params.get("min_severity", 0))
+        except ValueError:
+            raise ValidationError({"limit": "Give whole numbers."}) from None
+        rows = (
+            AlertTransition.objects.filter(id__gt=after)
+            .select_related("alert__agreement", "alert__clause", "alert__party", "by")
+            .order_by("id")
+        )
+        if params.get("agreement"):
+            rows = rows.filter(alert__agreement__code=params["agreement"])
+        if min_severity:
+            rows = rows.filter(severity__gte=min_severity)
+        if params.get("rule"):
+            rows = rows.filter(alert__rule=params["rule"])
+        page = list(rows[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit]
+        last = page[-1].pk if page else after
+        return Response(
+            {
+                "results": ChangeSerializer(page, many=True).data,
+                "next_cursor": encode_cursor(last),
+                "has_more": has_more,
+            }
+        )
+
+
+def _as_of(request) -> dt.datetime | None:
+    value = request.query_params.get("as_of")
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({"as_of": "Give a date, YYYY-MM-DD."}) from None
+    return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=dt.UTC)
+
+
+def _period(request) -> tuple[dt.date, dt.date] | None:
+    start, end = request.query_params.get("from"), request.query_params.get("to")
+    if not start and not end:
+        return None
+    try:
+        start_day = dt.date.fromisoformat(start) if start else dt.date(1900, 1, 1)
+        end_day = dt.date.fromisoformat(end) if end else dt.date.today()
+    except ValueError:
+        raise ValidationError({"from": "Give dates as YYYY-MM-DD."}) from None
+    if end_day < start_day:
+        raise ValidationError({"to": "The end of the period is before its start."})
+    return start_day, end_day
+
+
+SCORECARD_PARAMS = [
+    OpenApiParameter("as_of", OpenApiTypes.DATE, description="The data as it stood that day."),
+    OpenApiParameter("from", OpenApiTypes.DATE),
+    OpenApiParameter("to", OpenApiTypes.DATE),
+]
+
+
+class AgreementScorecardView(APIView):
+    permission_classes = [AlertReaders, ReadScope]
+
+    @extend_schema(
+        summary="An agreement's compliance scorecard",
+        parameters=SCORECARD_PARAMS,
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request, code: str):
+        from monitor.scorecards import agreement_scorecard, scorecard_as_json
+
+        agreement = get_object_or_404(Agreement, code=code)
+        card = agreement_scorecard(
+            agreement=agreement, as_of=_as_of(request), period=_period(request)
+        )
+        return Response(scorecard_as_json(card))
+
+
+class PartyScorecardView(APIView):
+    permission_classes = [AlertReaders, ReadScope]
+
+    @extend_schema(
+        summary="A party's obligations and record",
+        responses=OpenApiTypes.OBJECT,
+        parameters=SCORECARD_PARAMS[:1],
+    )
+    def get(self, request, code: str):
+        from monitor.scorecards import party_scorecard
+
+        card = party_scorecard(party=get_object_or_404(Party, code=code), as_of=_as_of(request))
+        return Response(
+            {
+                "party": card["party"].code,
+                "name": card["party"].name,
+                "as_of": card["as_of"].isoformat(),
+                "violations": card["violations"],
+                "violations_by_agreement": card["violations_by_agreement"],
+                "violations_by_category": card["violations_by_category"],
+                "obligations": [
+                    {
+                        "agreement": o["clause"].agreement.code,
+                        "clause": o["clause"].reference,
+                        "title": o["clause"].title,
+                        "status": o["status"],
+                    }
+                    for o in card["obligations"]
+                ],
+            }
+        )
+
+
+class OverviewView(APIView):
+    permission_classes = [AlertReaders, ReadScope]
+
+    @extend_schema(summary="Every agreement at a glance", responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        from monitor.scorecards import agreements_overview
+
+        return Response(
+            [
+                {
+                    "agreement": row["agreement"].code,
+                    "title": row["agreement"].title,
+                    "status": row["agreement"].status,
+                    "implementation_rate": row["implementation_rate"],
+                    "open_alerts": row["open_alerts"],
+                    "open_alerts_by_severity": {str(k): v for k, v in row["alerts"].items()},
+                    "violations_30d": row["violations_30d"],
+                    "weekly_violations": row["trend"],
+                }
+                for row in agreements_overview(as_of=_as_of(request))
+            ],
+            status=status.HTTP_200_OK,
+        )

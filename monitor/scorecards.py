@@ -1,0 +1,286 @@
+"""Compliance scorecards: the figures the scorecard pages and the API both show.
+
+Implementation rate as the Peace Accords Matrix computes it: the sum of the latest 0-3 levels
+divided by (number of provisions x 3), times 100, over the clauses in force that an analyst has
+assessed; unassessed clauses are listed as N/A and not counted, so the figure compares with
+published PAM and Colombia Barometer numbers.
+"""
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from agreements.models import Agreement, Clause, ImplementationAssessment, Party
+from agreements.selectors import clause_tree
+from monitor.rules.base import long_date
+from monitor.scope import clauses_in_force, observations_at
+from monitor.status import STATUS_LABELS, live_alert_rules, status_from_rules
+from reports.models import Observation
+
+
+@dataclass
+class ClauseRow:
+    clause: Clause
+    depth: int
+    status: str
+    level: int | None
+    in_force: bool
+    rules: set[str] = field(default_factory=set)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+def implementation_rate(levels: list[int]) -> float | None:
+    """PAM: sum of levels / (provisions x 3) x 100; None when nothing is assessed."""
+    if not levels:
+        return None
+    return round(sum(levels) / (len(levels) * 3) * 100, 1)
+
+
+def levels_as_of(clause_ids: list[int], as_of: dt.date | None) -> dict[int, int]:
+    latest = ImplementationAssessment.objects.filter(clause=OuterRef("pk"))
+    if as_of is not None:
+        latest = latest.filter(assessed_on__lte=as_of)
+    latest = latest.order_by("-assessed_on", "-created_at").values("level")[:1]
+    return {
+        pk: level
+        for pk, level in Clause.objects.filter(pk__in=clause_ids)
+        .annotate(level=Subquery(latest))
+        .values_list("pk", "level")
+        if level is not None
+    }
+
+
+def agreement_scorecard(
+    *,
+    agreement: Agreement,
+    as_of: dt.datetime | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> dict[str, Any]:
+    """Every clause with its status and level, the rates, and violations by party.
+
+    ``as_of`` shows the agreement as the data stood then (the rules are evaluated for that
+    moment); without it the engine's live alerts give the current status.
+    """
+    now = as_of or timezone.now()
+    tree = clause_tree(agreement=agreement)
+    ids = [clause.pk for _, clause in tree]
+    in_force = set(
+        clauses_in_force(Clause.objects.filter(pk__in=ids), now).values_list("pk", flat=True)
+    )
+    observed = observations_at(now).filter(clause_id__in=ids)
+    complied = set(
+        observed.filter(kind=Observation.Kind.COMPLIANCE)
+        .values_list("clause_id", flat=True)
+        .distinct()
+    )
+    if as_of is None:
+        rules = live_alert_rules(ids)
+    else:
+        from monitor.services import rules_evaluate
+
+        rules = defaultdict(set)
+        for finding in rules_evaluate(as_of=as_of, agreement_codes=[agreement.code]).findings:
+            rules[finding.clause_id].add(finding.rule)
+    levels = levels_as_of(ids, now.date())
+    rows = [
+        ClauseRow(
+            clause=clause,
+            depth=depth,
+            level=levels.get(clause.pk),
+            in_force=clause.pk in in_force,
+            rules=rules.get(clause.pk, set()),
+            status=status_from_rules(
+                rules.get(clause.pk, set()),
+                in_force=clause.pk in in_force,
+                complied=clause.pk in complied,
+            ),
+        )
+        for depth, clause in tree
+    ]
+    assessed = [r.level for r in rows if r.in_force and r.level is not None]
+    by_category: dict[str, dict[str, Any]] = {}
+    for category, label in Clause.Category.choices:
+        cat_rows = [r for r in rows if r.clause.category == category]
+        if not cat_rows:
+            continue
+        cat_levels = [r.level for r in cat_rows if r.in_force and r.level is not None]
+        by_category[category] = {
+            "label": label,
+            "clauses": len(cat_rows),
+            "statuses": dict(Counter(r.status for r in cat_rows)),
+            "implementation_rate": implementation_rate(cat_levels),
+            "assessed": len(cat_levels),
+        }
+    start, end = period or ((now - dt.timedelta(days=90)).date(), now.date())
+    window = observed.filter(occurred_at__date__gte=start, occurred_at__date__lte=end)
+    by_party = list(
+        window.filter(kind=Observation.Kind.VIOLATION)
+        .values("party__code", "party__name")
+        .annotate(violations=Count("id"))
+        .order_by("-violations")
+    )
+    return {
+        "agreement": agreement,
+        "as_of": now,
+        "period": (start, end),
+        "rows": rows,
+        "implementation_rate": implementation_rate(assessed),
+        "assessed": len(assessed),
+        "not_assessed": sum(1 for r in rows if r.in_force and r.level is None),
+        "not_in_force": sum(1 for r in rows if not r.in_force),
+        "statuses": dict(Counter(r.status for r in rows)),
+        "by_category": by_category,
+        "violations_by_party": [
+            {
+                "party": p["party__code"],
+                "name": p["party__name"] or "Not attributed",
+                "violations": p["violations"],
+            }
+            for p in by_party
+        ],
+    }
+
+
+def scorecard_as_json(card: dict[str, Any]) -> dict[str, Any]:
+    """The scorecard as plain JSON for the API."""
+    return {
+        "agreement": card["agreement"].code,
+        "as_of": card["as_of"].isoformat(),
+        "period": {"from": card["period"][0].isoformat(), "to": card["period"][1].isoformat()},
+        "implementation_rate": card["implementation_rate"],
+        "assessed_clauses": card["assessed"],
+        "not_assessed_clauses": card["not_assessed"],
+        "not_in_force_clauses": card["not_in_force"],
+        "statuses": card["statuses"],
+        "by_category": card["by_category"],
+        "violations_by_party": card["violations_by_party"],
+        "clauses": [
+            {
+                "id": r.clause.pk,
+                "reference": r.clause.reference,
+                "title": r.clause.title,
+                "category": r.clause.category,
+                "depth": r.depth,
+                "status": r.status,
+                "status_label": r.status_label,
+                "implementation_level": r.level,
+                "deadline": r.clause.deadline.isoformat() if r.clause.deadline else None,
+            }
+            for r in card["rows"]
+        ],
+    }
+
+
+def party_scorecard(*, party: Party, as_of: dt.datetime | None = None) -> dict[str, Any]:
+    """A party's obligations across agreements and the violations attributed to it."""
+    now = as_of or timezone.now()
+    obligations = list(
+        Clause.objects.filter(obliged_parties=party)
+        .select_related("agreement")
+        .order_by("agreement__code", "position")
+    )
+    rules = live_alert_rules([c.pk for c in obligations]) if as_of is None else {}
+    in_force = set(
+        clauses_in_force(Clause.objects.filter(obliged_parties=party), now).values_list(
+            "pk", flat=True
+        )
+    )
+    attributed = observations_at(now).filter(party=party)
+    violations = attributed.filter(kind=Observation.Kind.VIOLATION)
+    by_agreement = list(
+        violations.values("clause__agreement__code").annotate(n=Count("id")).order_by("-n")
+    )
+    by_category = list(violations.values("clause__category").annotate(n=Count("id")).order_by("-n"))
+    return {
+        "party": party,
+        "as_of": now,
+        "obligations": [
+            {
+                "clause": c,
+                "status": status_from_rules(
+                    rules.get(c.pk, set()), in_force=c.pk in in_force, complied=False
+                ),
+            }
+            for c in obligations
+        ],
+        "violations": violations.count(),
+        "violations_by_agreement": [
+            {"agreement": v["clause__agreement__code"], "violations": v["n"]} for v in by_agreement
+        ],
+        "violations_by_category": [
+            {"category": v["clause__category"], "violations": v["n"]} for v in by_category
+        ],
+        "roles": list(
+            party.agreementparty_set.select_related("agreement").values("agreement__code", "role")
+        ),
+        "summary": f"{party.name}: {len(obligations)} obligation(s), "
+        f"{violations.count()} violation(s) attributed as of {long_date(now)}",
+    }
+
+
+def agreements_overview(*, as_of: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every agreement: status, implementation rate, open alerts by severity, violations in
+    the last 30 days (with a weekly trend for the sparkline)."""
+    from monitor.models import Alert
+
+    now = as_of or timezone.now()
+    agreements = list(Agreement.objects.order_by("-signed_on", "title"))
+    alerts = defaultdict(Counter)
+    for agreement_id, severity, n in (
+        Alert.objects.filter(state__in=[Alert.State.OPEN, Alert.State.ACKNOWLEDGED])
+        .values_list("agreement_id", "severity")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        alerts[agreement_id][severity] = n
+    since = now - dt.timedelta(days=30)
+    recent = dict(
+        observations_at(now)
+        .filter(kind=Observation.Kind.VIOLATION, occurred_at__gt=since, occurred_at__lte=now)
+        .values("clause__agreement_id")
+        .annotate(n=Count("id"))
+        .values_list("clause__agreement_id", "n")
+    )
+    weeks = 12
+    trend = defaultdict(lambda: [0] * weeks)
+    start = now - dt.timedelta(weeks=weeks)
+    for agreement_id, day in (
+        observations_at(now)
+        .filter(kind=Observation.Kind.VIOLATION, occurred_at__gt=start, occurred_at__lte=now)
+        .values_list("clause__agreement_id", "occurred_at")
+    ):
+        trend[agreement_id][min(weeks - 1, int((day - start).days // 7))] += 1
+    levels = defaultdict(list)
+    in_force_ids = set(clauses_in_force(Clause.objects.all(), now).values_list("pk", flat=True))
+    for clause_id, agreement_id, level in levels_rows(now.date()):
+        if clause_id in in_force_ids:
+            levels[agreement_id].append(level)
+    return [
+        {
+            "agreement": a,
+            "implementation_rate": implementation_rate(levels[a.pk]),
+            "alerts": {s: alerts[a.pk].get(s, 0) for s in (4, 3, 2, 1)},
+            "open_alerts": sum(alerts[a.pk].values()),
+            "violations_30d": recent.get(a.pk, 0),
+            "trend": trend[a.pk],
+        }
+        for a in agreements
+    ]
+
+
+def levels_rows(day: dt.date):
+    latest = ImplementationAssessment.objects.filter(
+        clause=OuterRef("pk"), assessed_on__lte=day
+    ).order_by("-assessed_on", "-created_at")
+    return (
+        Clause.objects.annotate(level=Subquery(latest.values("level")[:1]))
+        .filter(~Q(level=None))
+        .values_list("pk", "agreement_id", "level")
+    )

@@ -1,0 +1,70 @@
+"""A clause's current status, as text and as a code, from the engine's live alerts."""
+
+from collections import defaultdict
+
+from django.db.models import QuerySet
+
+from agreements.models import Clause
+from monitor.models import Alert
+
+# Most telling first: a clause that is violated is shown as violated even if also stale.
+STATUS_BY_RULE = [
+    ("clause.violation_recorded", "violated", "Violated"),
+    ("clause.violation_surge", "violated", "Violated"),
+    ("clause.deadline_missed", "deadline_missed", "Deadline missed"),
+    ("clause.access_restricted", "not_verifiable", "Not verifiable (access restricted)"),
+    ("clause.unmonitored", "unmonitored", "Unmonitored"),
+    ("clause.stale_monitoring", "stale", "Monitoring stale"),
+    ("clause.prerequisite_breached", "prerequisite_breached", "Prerequisite breached"),
+    ("clause.single_source", "single_source", "Violations from a single source"),
+]
+STATUS_LABELS = {code: label for _, code, label in STATUS_BY_RULE} | {
+    "complied": "Complied",
+    "no_data": "No data",
+    "not_in_force": "Not yet in force",
+}
+
+
+def live_alert_rules(clause_ids: list[int]) -> dict[int, set[str]]:
+    rules: dict[int, set[str]] = defaultdict(set)
+    for clause_id, rule in Alert.objects.filter(
+        clause_id__in=clause_ids, state__in=[Alert.State.OPEN, Alert.State.ACKNOWLEDGED]
+    ).values_list("clause_id", "rule"):
+        rules[clause_id].add(rule)
+    return rules
+
+
+def status_from_rules(rules: set[str], *, in_force: bool, complied: bool) -> str:
+    if not in_force:
+        return "not_in_force"
+    for rule, code, _ in STATUS_BY_RULE:
+        if rule in rules:
+            return code
+    return "complied" if complied else "no_data"
+
+
+def clauses_current_status(clauses: QuerySet[Clause] | list[Clause]) -> dict[int, str]:
+    """Status codes for the given clauses from live alerts and compliance on record."""
+    from django.utils import timezone
+
+    from monitor.scope import clauses_in_force, observations_at
+    from reports.models import Observation
+
+    ids = [c.pk for c in clauses]
+    now = timezone.now()
+    in_force = set(
+        clauses_in_force(Clause.objects.filter(pk__in=ids), now).values_list("pk", flat=True)
+    )
+    complied = set(
+        observations_at(now)
+        .filter(clause_id__in=ids, kind=Observation.Kind.COMPLIANCE)
+        .values_list("clause_id", flat=True)
+        .distinct()
+    )
+    rules = live_alert_rules(ids)
+    return {
+        pk: status_from_rules(
+            rules.get(pk, set()), in_force=pk in in_force, complied=pk in complied
+        )
+        for pk in ids
+    }

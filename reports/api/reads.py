@@ -1,0 +1,208 @@
+"""Reading missions, reports and observations over the API, scoped to the caller's missions."""
+
+import django_filters
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
+
+from accounts.permissions import ReadScope, ReportReaders
+from config.renderers import CSVRenderer, GeoJSONRenderer
+from reports.formats import (
+    OBSERVATION_COLUMNS,
+    csv_stream,
+    geojson_stream,
+    observation_feature,
+    observation_row,
+)
+from reports.models import Observation, ObserverMission, Report
+from reports.selectors import missions_for_user, reports_visible_to
+
+EXPORT_LIMIT = 100_000
+
+
+class MissionSerializer(serializers.ModelSerializer):
+    mechanisms = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = ObserverMission
+        fields = ["code", "name", "is_active", "mechanisms", "description"]
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    mission = serializers.CharField(source="mission.code")
+    supersedes = serializers.IntegerField(source="supersedes_id", allow_null=True)
+    observations = serializers.IntegerField(source="observation_count", read_only=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "mission",
+            "external_id",
+            "revision",
+            "status",
+            "period_start",
+            "period_end",
+            "title",
+            "summary",
+            "channel",
+            "filed_at",
+            "supersedes",
+            "content_sha256",
+            "observations",
+        ]
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    report = serializers.IntegerField(source="report_id")
+    mission = serializers.CharField(source="report.mission.code")
+    agreement = serializers.CharField(source="clause.agreement.code", allow_null=True, default=None)
+    clause = serializers.CharField(source="clause.reference", allow_null=True, default=None)
+    party = serializers.CharField(source="party.code", allow_null=True, default=None)
+    grade = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Observation
+        fields = [
+            "id",
+            "report",
+            "mission",
+            "agreement",
+            "clause",
+            "kind",
+            "party",
+            "occurred_at",
+            "place_name",
+            "admin_area",
+            "latitude",
+            "longitude",
+            "quantity",
+            "severity",
+            "description",
+            "evidence_urls",
+            "source",
+            "source_reliability",
+            "information_credibility",
+            "grade",
+            "verification_status",
+            "attributes",
+        ]
+
+
+@extend_schema_view(list=extend_schema(summary="Missions you act for (all, for analysts)"))
+class MissionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = MissionSerializer
+    permission_classes = [ReportReaders, ReadScope]
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return missions_for_user(user=self.request.user).prefetch_related("mechanisms")
+
+
+class ReportFilter(django_filters.FilterSet):
+    mission = django_filters.CharFilter(field_name="mission__code")
+    status = django_filters.ChoiceFilter(choices=Report._meta.get_field("status").choices)
+    period_after = django_filters.IsoDateTimeFilter(field_name="period_end", lookup_expr="gte")
+    period_before = django_filters.IsoDateTimeFilter(field_name="period_start", lookup_expr="lte")
+
+    class Meta:
+        model = Report
+        fields = ["mission", "status", "external_id"]
+
+
+class ReportViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ReportSerializer
+    permission_classes = [ReportReaders, ReadScope]
+    filterset_class = ReportFilter
+
+    def get_queryset(self):
+        from django.db.models import Count
+
+        return (
+            reports_visible_to(user=self.request.user)
+            .select_related("mission")
+            .annotate(observation_count=Count("observations"))
+        )
+
+
+class ObservationFilter(django_filters.FilterSet):
+    agreement = django_filters.CharFilter(field_name="clause__agreement__code")
+    clause = django_filters.NumberFilter(field_name="clause_id")
+    party = django_filters.CharFilter(field_name="party__code")
+    kind = django_filters.ChoiceFilter(choices=Observation.Kind.choices)
+    min_severity = django_filters.NumberFilter(field_name="severity", lookup_expr="gte")
+    verification_status = django_filters.ChoiceFilter(choices=Observation.Verification.choices)
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    bbox = django_filters.CharFilter(
+        method="in_bbox", help_text="min_lon,min_lat,max_lon,max_lat (WGS84)"
+    )
+
+    class Meta:
+        model = Observation
+        fields = ["agreement", "clause", "party", "kind", "verification_status"]
+
+    def in_bbox(self, queryset, name, value):
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(v) for v in value.split(","))
+        except ValueError:
+            raise ValidationError({"bbox": "Give min_lon,min_lat,max_lon,max_lat."}) from None
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise ValidationError({"bbox": "Out of range or not ordered (min before max)."})
+        return queryset.filter(
+            longitude__gte=min_lon,
+            longitude__lte=max_lon,
+            latitude__gte=min_lat,
+            latitude__lte=max_lat,
+        )
+
+
+EXPORT_PARAMS = [
+    OpenApiParameter(
+        "format",
+        OpenApiTypes.STR,
+        enum=["json", "csv", "geojson"],
+        description="csv and geojson export every match (up to 100,000 rows).",
+    ),
+    OpenApiParameter("hxl", OpenApiTypes.BOOL, description="csv: add an HXL hashtag row."),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=EXPORT_PARAMS))
+class ObservationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ObservationSerializer
+    permission_classes = [ReportReaders, ReadScope]
+    filterset_class = ObservationFilter
+    renderer_classes = [
+        *viewsets.ReadOnlyModelViewSet.renderer_classes,
+        CSVRenderer,
+        GeoJSONRenderer,
+    ]
+
+    def get_queryset(self):
+        visible = reports_visible_to(user=self.request.user).filter(
+            status__in=["accepted", "superseded"]
+        )
+        return Observation.objects.filter(report__in=visible).select_related(
+            "report__mission", "clause__agreement", "party"
+        )
+
+    def list(self, request, *args, **kwargs):
+        fmt = getattr(request.accepted_renderer, "format", "json")
+        if fmt not in ("csv", "geojson"):
+            return super().list(request, *args, **kwargs)
+        rows = self.filter_queryset(self.get_queryset()).order_by("id")[:EXPORT_LIMIT]
+        if fmt == "csv":
+            hxl = request.query_params.get("hxl") in ("1", "true", "yes")
+            body = csv_stream(
+                (observation_row(o) for o in rows.iterator(chunk_size=2000)),
+                OBSERVATION_COLUMNS,
+                hxl=hxl,
+            )
+            response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="observations.csv"'
+            return response
+        body = geojson_stream(observation_feature(o) for o in rows.iterator(chunk_size=2000))
+        return StreamingHttpResponse(body, content_type="application/geo+json")
