@@ -20,6 +20,7 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     "requeue-stale-payloads": {"task": "reports.requeue_payloads", "schedule": 60.0},
     "evaluate-all-rules": {"task": "monitor.evaluate_all", "schedule": 300.0},
+    "requeue-webhooks": {"task": "monitor.notify_requeue", "schedule": 60.0},
 }
 
 app.autodiscover_tasks()

@@ -4,6 +4,8 @@ render errors in those formats as JSON."""
 
 import json
 
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 
 
@@ -32,3 +34,21 @@ class GeoJSONRenderer(_PassThrough):
 class CAPRenderer(_PassThrough):
     media_type = "application/cap+xml"
     format = "cap"
+
+
+# For the OpenAPI schema: what a ?format=geojson answer looks like.
+class GeoJSONFeatureSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text='"Feature"')
+    id = serializers.IntegerField()
+    geometry = serializers.JSONField(
+        allow_null=True, help_text="A GeoJSON geometry, longitude first; null when unplaced."
+    )
+    properties = serializers.DictField()
+
+
+@extend_schema_serializer(many=False, component_name="FeatureCollection")
+class FeatureCollectionSerializer(serializers.Serializer):
+    """RFC 7946: WGS84, coordinates [longitude, latitude]."""
+
+    type = serializers.CharField(help_text='"FeatureCollection"')
+    features = GeoJSONFeatureSerializer(many=True)

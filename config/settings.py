@@ -194,3 +194,12 @@ SPECTACULAR_SETTINGS = {
         "PayloadStateEnum": "reports.models.InboundPayload.State",
     },
 }
+
+# --- Webhooks -----------------------------------------------------------------------------
+# Targets on private, loopback, link-local or reserved addresses are refused (SSRF) unless
+# this allows them, e.g. for a receiver on the same machine.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5, minimum=1)  # seconds, per connect and read
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)  # per run (replays restart)
+# The public address of this site, for the links in webhook bodies.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("scorecards/", include("monitor.urls")),
+    path("", RedirectView.as_view(pattern_name="scorecards:overview", permanent=False)),
 ]

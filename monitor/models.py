@@ -58,6 +58,7 @@ class Alert(models.Model):
     title = models.CharField(max_length=300)
     explanation = models.TextField()
     details = models.JSONField(default=dict, blank=True)
+    digest = models.CharField(max_length=40, blank=True, help_text="Hash of what it shows.")
     evidence = models.ManyToManyField(Observation, blank=True, related_name="alerts")
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
@@ -120,6 +121,47 @@ class AlertTransition(models.Model):
         return f"{self.alert_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class ClauseDay(models.Model):
+    """Observations per clause and day, by kind: what the scorecards read instead of raw rows.
+
+    Kept current by ``clause_days_refresh`` after every ingest (for the clauses it touched),
+    from the observations of accepted reports, so corrections are reflected too.
+    """
+
+    clause = models.ForeignKey(Clause, on_delete=models.CASCADE, related_name="+")
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    violations = models.PositiveIntegerField(default=0)
+    compliance = models.PositiveIntegerField(default=0)
+    incidents = models.PositiveIntegerField(default=0)
+    access_restricted = models.PositiveIntegerField(default=0)
+    information = models.PositiveIntegerField(default=0)
+    quantity = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clause", "day"], name="clause_day_unique"),
+        ]
+        indexes = [models.Index(fields=["agreement", "day"], name="clause_day_agreement_idx")]
+
+
+class PartyDay(models.Model):
+    """Violations attributed to a party, per clause and day (the per-party charts)."""
+
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="+")
+    clause = models.ForeignKey(Clause, on_delete=models.CASCADE, related_name="+")
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=30)
+    day = models.DateField()
+    violations = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["party", "clause", "day"], name="party_day_unique"),
+        ]
+        indexes = [models.Index(fields=["agreement", "day"], name="party_day_agreement_idx")]
+
+
 class EvaluationRun(models.Model):
     """One evaluation of the rules: when, over what, and what it changed."""
 
@@ -143,3 +185,6 @@ class EvaluationRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["trigger", "-started_at"], name="run_trigger_idx")]
+
+
+from monitor.models_webhooks import WebhookDelivery, WebhookSubscription  # noqa: E402,F401

@@ -11,15 +11,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from agreements.models import Agreement, Clause, ImplementationAssessment, Party
 from agreements.selectors import clause_tree
+from monitor.models import ClauseDay, PartyDay
 from monitor.rules.base import long_date
 from monitor.scope import clauses_in_force, observations_at
 from monitor.status import STATUS_LABELS, live_alert_rules, status_from_rules
-from reports.models import Observation
+from reports.models import Observation, ReportStatus
 
 
 @dataclass
@@ -74,12 +76,17 @@ def agreement_scorecard(
     in_force = set(
         clauses_in_force(Clause.objects.filter(pk__in=ids), now).values_list("pk", flat=True)
     )
-    observed = observations_at(now).filter(clause_id__in=ids)
-    complied = set(
-        observed.filter(kind=Observation.Kind.COMPLIANCE)
-        .values_list("clause_id", flat=True)
-        .distinct()
-    )
+    if as_of is None:
+        complied_on_record = ClauseDay.objects.filter(
+            agreement=agreement, day__lte=now.date(), compliance__gt=0
+        )
+    else:
+        # The daily aggregates hold today's reports; as of a past date only what had been
+        # filed (and not yet corrected) by then counts, as for the rules.
+        complied_on_record = observations_at(as_of).filter(
+            clause_id__in=ids, kind=Observation.Kind.COMPLIANCE, occurred_at__lte=as_of
+        )
+    complied = set(complied_on_record.values_list("clause_id", flat=True).distinct())
     if as_of is None:
         rules = live_alert_rules(ids)
     else:
@@ -118,14 +125,9 @@ def agreement_scorecard(
             "implementation_rate": implementation_rate(cat_levels),
             "assessed": len(cat_levels),
         }
-    start, end = period or ((now - dt.timedelta(days=90)).date(), now.date())
-    window = observed.filter(occurred_at__date__gte=start, occurred_at__date__lte=end)
-    by_party = list(
-        window.filter(kind=Observation.Kind.VIOLATION)
-        .values("party__code", "party__name")
-        .annotate(violations=Count("id"))
-        .order_by("-violations")
-    )
+    start, end = period or ((now - dt.timedelta(days=84)).date(), now.date())
+    end = min(end, now.date())
+    figures = period_figures(agreement=agreement, start=start, end=end)
     return {
         "agreement": agreement,
         "as_of": now,
@@ -137,14 +139,95 @@ def agreement_scorecard(
         "not_in_force": sum(1 for r in rows if not r.in_force),
         "statuses": dict(Counter(r.status for r in rows)),
         "by_category": by_category,
-        "violations_by_party": [
-            {
-                "party": p["party__code"],
-                "name": p["party__name"] or "Not attributed",
-                "violations": p["violations"],
-            }
-            for p in by_party
-        ],
+        "violations_by_party": figures["by_party"],
+        "weeks": figures["weeks"],
+        "heatmap": figures["heatmap"],
+        "party_weeks": figures["party_weeks"],
+        "party_categories": figures["party_categories"],
+    }
+
+
+def _weeks(start: dt.date, end: dt.date) -> list[dt.date]:
+    first = start - dt.timedelta(days=start.weekday())
+    return [first + dt.timedelta(weeks=i) for i in range((end - first).days // 7 + 1)]
+
+
+def _week(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def period_figures(
+    *, agreement: Agreement, start: dt.date, end: dt.date, source: str = "aggregates"
+) -> dict[str, Any]:
+    """Weekly figures for the period from the daily pre-aggregates (or, to check them and to
+    benchmark against, from the raw observations), in a fixed number of queries."""
+    weeks = _weeks(start, end)
+    index = {week: i for i, week in enumerate(weeks)}
+    if source == "aggregates":
+        days = ClauseDay.objects.filter(agreement=agreement, day__gte=start, day__lte=end)
+        clause_weeks = (
+            days.annotate(week=TruncWeek("day"))
+            .values("clause_id", "week")
+            .annotate(v=Sum("violations"), c=Sum("compliance"))
+            .order_by()
+        )
+        parties = PartyDay.objects.filter(agreement=agreement, day__gte=start, day__lte=end)
+        party_weeks = (
+            parties.annotate(week=TruncWeek("day"))
+            .values("party__code", "week")
+            .annotate(n=Sum("violations"))
+            .order_by()
+        )
+        party_categories = (
+            parties.values("party__code", "category").annotate(n=Sum("violations")).order_by()
+        )
+    else:
+        raw = Observation.objects.filter(
+            report__status=ReportStatus.ACCEPTED,
+            clause__agreement=agreement,
+            occurred_at__date__gte=start,
+            occurred_at__date__lte=end,
+        )
+        clause_weeks = (
+            raw.annotate(week=TruncWeek("occurred_at"))
+            .values("clause_id", "week")
+            .annotate(
+                v=Count("id", filter=Q(kind=Observation.Kind.VIOLATION)),
+                c=Count("id", filter=Q(kind=Observation.Kind.COMPLIANCE)),
+            )
+            .order_by()
+        )
+        violations = raw.filter(kind=Observation.Kind.VIOLATION, party__isnull=False)
+        party_weeks = (
+            violations.annotate(week=TruncWeek("occurred_at"))
+            .values("party__code", "week")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        party_categories = (
+            violations.values("party__code", category=F("clause__category"))
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+    heatmap: dict[int, list[list[int]]] = {}
+    for row in clause_weeks:
+        cells = heatmap.setdefault(row["clause_id"], [[0, 0] for _ in weeks])
+        cells[index[_week(row["week"])]] = [row["v"] or 0, row["c"] or 0]
+    by_week: dict[str, list[int]] = {}
+    for row in party_weeks:
+        by_week.setdefault(row["party__code"], [0] * len(weeks))[index[_week(row["week"])]] += row[
+            "n"
+        ]
+    by_category: dict[str, dict[str, int]] = {}
+    for row in party_categories:
+        by_category.setdefault(row["party__code"], {})[row["category"]] = row["n"]
+    totals = sorted(((code, sum(v)) for code, v in by_week.items()), key=lambda t: -t[1])
+    return {
+        "weeks": weeks,
+        "heatmap": heatmap,
+        "party_weeks": by_week,
+        "party_categories": by_category,
+        "by_party": [{"party": code, "violations": n} for code, n in totals],
     }
 
 
@@ -161,6 +244,9 @@ def scorecard_as_json(card: dict[str, Any]) -> dict[str, Any]:
         "statuses": card["statuses"],
         "by_category": card["by_category"],
         "violations_by_party": card["violations_by_party"],
+        "weeks": [w.isoformat() for w in card["weeks"]],
+        "violations_by_party_and_week": card["party_weeks"],
+        "violations_by_party_and_category": card["party_categories"],
         "clauses": [
             {
                 "id": r.clause.pk,
@@ -172,27 +258,32 @@ def scorecard_as_json(card: dict[str, Any]) -> dict[str, Any]:
                 "status_label": r.status_label,
                 "implementation_level": r.level,
                 "deadline": r.clause.deadline.isoformat() if r.clause.deadline else None,
+                "weekly_violations_compliance": card["heatmap"].get(r.clause.pk),
             }
             for r in card["rows"]
         ],
     }
 
 
-def party_scorecard(*, party: Party, as_of: dt.datetime | None = None) -> dict[str, Any]:
-    """A party's obligations across agreements and the violations attributed to it."""
+def party_scorecard(
+    *,
+    party: Party,
+    as_of: dt.datetime | None = None,
+    agreements: QuerySet[Agreement] | None = None,
+) -> dict[str, Any]:
+    """A party's obligations across agreements and the violations attributed to it;
+    ``agreements`` limits every figure to those (what the viewer may see)."""
     now = as_of or timezone.now()
-    obligations = list(
-        Clause.objects.filter(obliged_parties=party)
-        .select_related("agreement")
-        .order_by("agreement__code", "position")
-    )
-    rules = live_alert_rules([c.pk for c in obligations]) if as_of is None else {}
-    in_force = set(
-        clauses_in_force(Clause.objects.filter(obliged_parties=party), now).values_list(
-            "pk", flat=True
-        )
-    )
+    clauses = Clause.objects.filter(obliged_parties=party)
     attributed = observations_at(now).filter(party=party)
+    roles = party.agreementparty_set.all()
+    if agreements is not None:
+        clauses = clauses.filter(agreement__in=agreements)
+        attributed = attributed.filter(clause__agreement__in=agreements)
+        roles = roles.filter(agreement__in=agreements)
+    obligations = list(clauses.select_related("agreement").order_by("agreement__code", "position"))
+    rules = live_alert_rules([c.pk for c in obligations]) if as_of is None else {}
+    in_force = set(clauses_in_force(clauses, now).values_list("pk", flat=True))
     violations = attributed.filter(kind=Observation.Kind.VIOLATION)
     by_agreement = list(
         violations.values("clause__agreement__code").annotate(n=Count("id")).order_by("-n")
@@ -217,9 +308,7 @@ def party_scorecard(*, party: Party, as_of: dt.datetime | None = None) -> dict[s
         "violations_by_category": [
             {"category": v["clause__category"], "violations": v["n"]} for v in by_category
         ],
-        "roles": list(
-            party.agreementparty_set.select_related("agreement").values("agreement__code", "role")
-        ),
+        "roles": list(roles.values("agreement__code", "role")),
         "summary": f"{party.name}: {len(obligations)} obligation(s), "
         f"{violations.count()} violation(s) attributed as of {long_date(now)}",
     }

@@ -2,6 +2,8 @@
 analysts' acknowledge / resolve."""
 
 import datetime as dt
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -13,8 +15,12 @@ from django.utils import timezone
 from agreements.models import Agreement, Clause
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig
 from monitor.rules import RULES, Finding, Rule
+from monitor.webhooks import transitions_dispatch_on_commit
 
 State = Alert.State
+# last_seen of an unchanged live alert is refreshed at most this often: rewriting every live
+# alert on every evaluation costs more than the precision is worth.
+LAST_SEEN_RESOLUTION = dt.timedelta(hours=1)
 Kind = AlertTransition.Kind
 LIVE = [State.OPEN, State.ACKNOWLEDGED]
 
@@ -123,25 +129,35 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
     )
     if clause_ids is not None:
         live_q = live_q.filter(clause_id__in=clause_ids)
-    live = {a.fingerprint: a for a in live_q}
-    in_scope = set(live)
+    # Two steps, so a steady state with tens of thousands of live alerts stays cheap: first
+    # a light row per alert (its digest), then full rows only for those that change.
+    light = {
+        fp: (pk, digest, last_seen)
+        for pk, fp, digest, last_seen in live_q.values_list(
+            "id", "fingerprint", "digest", "last_seen"
+        )
+    }
+    digests = {fp: _digest(f) for fp, f in findings.items()}
+    gone = set(light) - set(findings)
+    moving = [light[fp][0] for fp in findings if fp in light and light[fp][1] != digests[fp]]
+    live = {
+        a.fingerprint: a
+        for a in Alert.objects.filter(pk__in=moving + [light[fp][0] for fp in gone])
+    }
+    stale_seen = [
+        pk
+        for fp, (pk, digest, last_seen) in light.items()
+        if fp in findings and digest == digests[fp] and last_seen <= now - LAST_SEEN_RESOLUTION
+    ]
     reopenable = {}
-    missing = [fp for fp in findings if fp not in live]
+    missing = [fp for fp in findings if fp not in light]
     if missing:
         for alert in Alert.objects.filter(fingerprint__in=missing, state=State.RESOLVED).order_by(
             "fingerprint", "-resolved_at", "-id"
         ):
             reopenable.setdefault(alert.fingerprint, alert)
-    evidence_now = defaultdict(set)
-    if live:
-        for alert_id, obs_id in Alert.evidence.through.objects.filter(
-            alert_id__in=[a.pk for a in live.values()]
-        ).values_list("alert_id", "observation_id"):
-            evidence_now[alert_id].add(obs_id)
-
     created: list[tuple[Alert, Finding]] = []
     changed: list[Alert] = []
-    seen: list[int] = []
     transitions: list[AlertTransition] = []
     evidence_rows: list[tuple[Alert, list[int]]] = []
 
@@ -159,6 +175,8 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
         )
 
     for fp, finding in findings.items():
+        if fp in light and fp not in live:
+            continue  # unchanged: at most last_seen moves, below
         alert = live.get(fp)
         if alert is None and fp in reopenable:
             alert = reopenable[fp]
@@ -183,20 +201,23 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
                 severity=finding.severity,
                 title=finding.title[:300],
                 explanation=finding.explanation,
-                details=finding.details,
+                details=_details(finding),
+                digest=digests[fp],
             )
             created.append((alert, finding))
             evaluation.opened += 1
             continue
         before = alert.severity
-        new_evidence = set(finding.evidence) - evidence_now.get(alert.pk, set())
+        # The alert keeps the ids of its latest evidence in details; the M2M keeps them all.
+        new_evidence = set(finding.evidence) - set(alert.details.get("evidence", []))
         text_changed = (alert.explanation, alert.details, alert.title) != (
             finding.explanation,
-            finding.details,
+            _details(finding),
             finding.title[:300],
         )
         if not (new_evidence or text_changed or finding.severity != before):
-            seen.append(alert.pk)  # only last_seen moves, in one statement below
+            _apply(alert, finding, now)  # only the stored digest was out of date
+            changed.append(alert)
             continue
         _apply(alert, finding, now)
         changed.append(alert)
@@ -209,10 +230,11 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
             evidence_rows.append((alert, sorted(new_evidence)))
         evaluation.updated += 1
 
-    for fp in in_scope - set(findings):
+    for fp in gone:
         alert = live[fp]
         from_state = alert.state
-        alert.state, alert.resolved_at, alert.last_seen = State.RESOLVED, now, alert.last_seen
+        # updated_at by hand: the batched UPDATE bypasses auto_now, and ?changed_since= reads it.
+        alert.state, alert.resolved_at, alert.updated_at = State.RESOLVED, now, now
         changed.append(alert)
         note(alert, Kind.AUTO_RESOLVED, from_state, "the condition cleared")
         evaluation.resolved += 1
@@ -233,8 +255,8 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
             )
             evidence_rows.append((alert, finding.evidence))
     _save_changed(changed)
-    if seen:
-        Alert.objects.filter(pk__in=seen).update(last_seen=now)
+    if stale_seen:
+        Alert.objects.filter(pk__in=stale_seen).update(last_seen=now)
     AlertTransition.objects.bulk_create(transitions, batch_size=2000)
     through = Alert.evidence.through
     through.objects.bulk_create(
@@ -246,6 +268,7 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
         batch_size=5000,
         ignore_conflicts=True,
     )
+    transitions_dispatch_on_commit([t.pk for t in transitions])
     return evaluation
 
 
@@ -259,8 +282,8 @@ def _save_changed(alerts: list[Alert]) -> None:
         return
     sql = (
         f"UPDATE {Alert._meta.db_table} SET state = %s, severity = %s, title = %s, "  # noqa: S608
-        "explanation = %s, details = %s, last_seen = %s, resolved_at = %s, updated_at = %s "
-        "WHERE id = %s"
+        "explanation = %s, details = %s, digest = %s, last_seen = %s, resolved_at = %s, "
+        "updated_at = %s WHERE id = %s"
     )
     details = Alert._meta.get_field("details")
     rows = [
@@ -270,6 +293,7 @@ def _save_changed(alerts: list[Alert]) -> None:
             a.title,
             a.explanation,
             details.get_db_prep_value(a.details, connection),
+            a.digest,
             a.last_seen,
             a.resolved_at,
             a.updated_at,
@@ -281,11 +305,24 @@ def _save_changed(alerts: list[Alert]) -> None:
         cursor.executemany(sql, rows)
 
 
+def _details(finding: Finding) -> dict:
+    return {**finding.details, "evidence": finding.evidence}
+
+
+def _digest(finding: Finding) -> str:
+    """What an alert shows, hashed: equal digests mean nothing to write."""
+    content = [finding.title[:300], finding.explanation, finding.severity, _details(finding)]
+    return hashlib.sha1(
+        json.dumps(content, sort_keys=True, default=str).encode(), usedforsecurity=False
+    ).hexdigest()
+
+
 def _apply(alert: Alert, finding: Finding, now: dt.datetime) -> None:
     alert.severity = finding.severity
     alert.title = finding.title[:300]
     alert.explanation = finding.explanation
-    alert.details = finding.details
+    alert.details = _details(finding)
+    alert.digest = _digest(finding)
     alert.last_seen = now
     alert.updated_at = now
 
@@ -338,7 +375,7 @@ def alert_set_state(*, alert: Alert, state: str, by: AbstractBaseUser, comment: 
     Alert.objects.filter(pk=alert.pk).update(
         state=state, updated_at=now, resolved_at=now if state == State.RESOLVED else None
     )
-    AlertTransition.objects.create(
+    transition = AlertTransition.objects.create(
         alert=alert,
         kind=kind,
         from_state=current.state,
@@ -348,5 +385,6 @@ def alert_set_state(*, alert: Alert, state: str, by: AbstractBaseUser, comment: 
         comment=comment,
         at=now,
     )
+    transitions_dispatch_on_commit([transition.pk])
     alert.refresh_from_db()
     return alert

@@ -1,15 +1,17 @@
-"""Celery tasks of the rules queue."""
+"""Celery tasks of the rules and notify queues."""
 
 from celery import shared_task
 
+from monitor.aggregates import aggregates_refresh
 from monitor.models import EvaluationRun
 from monitor.services import rules_run
 
 
 @shared_task(name="monitor.evaluate_clauses", acks_late=True, bind=True, max_retries=5)
 def evaluate_clauses(self, clause_ids: list[int]) -> int:
-    """After an ingest: the rules for the clauses it touched."""
+    """After an ingest: the scorecard figures and the rules for the clauses it touched."""
     try:
+        aggregates_refresh(clause_ids=clause_ids)
         return rules_run(trigger=EvaluationRun.Trigger.INGEST, clause_ids=clause_ids).findings
     except Exception as exc:
         raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 120)) from exc
@@ -19,3 +21,49 @@ def evaluate_clauses(self, clause_ids: list[int]) -> int:
 def evaluate_all() -> int:
     """Periodically: every rule over every clause, for the time-based conditions."""
     return rules_run(trigger=EvaluationRun.Trigger.PERIODIC).findings
+
+
+# --- notify queue: webhooks -----------------------------------------------------------------
+
+
+@shared_task(name="monitor.notify_dispatch", acks_late=True, bind=True, max_retries=5)
+def notify_dispatch(self, transition_ids: list[int]) -> int:
+    """After alert transitions: a delivery per matching subscription, each enqueued."""
+    from django.db import DatabaseError
+
+    from monitor.webhooks import webhooks_dispatch
+
+    try:
+        return len(webhooks_dispatch(transition_ids=transition_ids))
+    except DatabaseError as exc:
+        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 120)) from exc
+
+
+@shared_task(name="monitor.notify_deliver", acks_late=True, reject_on_worker_lost=True, bind=True)
+def notify_deliver(self, delivery_id: int, attempt: int | None = None) -> str:
+    """One attempt at a webhook delivery; on failure, again after an exponential backoff.
+
+    In embedded mode (eager tasks) a retry would run at once, so none is scheduled: the
+    delivery stays failed with its next_attempt_at for a requeue or a replay.
+    """
+    from django.conf import settings
+
+    from monitor.webhooks import webhook_deliver
+
+    outcome = webhook_deliver(delivery_id=delivery_id, attempt=attempt)
+    if outcome.retry_in is None or self.request.is_eager:
+        return outcome.status
+    raise self.retry(
+        args=[],
+        kwargs={"delivery_id": delivery_id, "attempt": outcome.attempts},
+        countdown=outcome.retry_in,
+        max_retries=settings.WEBHOOK_MAX_ATTEMPTS,
+    )
+
+
+@shared_task(name="monitor.notify_requeue", acks_late=True)
+def notify_requeue() -> int:
+    """Periodically: re-send deliveries that were never picked up (the row is the record)."""
+    from monitor.webhooks import webhook_deliveries_requeue
+
+    return webhook_deliveries_requeue()

@@ -229,7 +229,8 @@ class Observation(models.Model):
         ]
         indexes = [
             models.Index(fields=["clause", "kind", "occurred_at"], name="obs_clause_kind_time_idx"),
-            # occurred_at alone: a BRIN index on PostgreSQL, see migration 0002.
+            # Every rule asks "observations of this kind in this time window".
+            models.Index(fields=["kind", "occurred_at"], name="obs_kind_time_idx"),
             models.Index(fields=["party", "occurred_at"], name="obs_party_time_idx"),
         ]
 

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agreements.models import Agreement, AgreementParty, Clause, Party, VerificationMechanism
@@ -18,7 +19,15 @@ class AgreementPartySerializer(serializers.ModelSerializer):
         fields = ["code", "name", "role"]
 
 
+@extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}]})
+class BlankableURLField(serializers.CharField):
+    """A URL or "": the schema must allow the empty string a blank URLField holds."""
+
+
 class AgreementSerializer(serializers.ModelSerializer):
+    source_url = BlankableURLField(
+        read_only=True, help_text="Where the text was published; empty when unknown."
+    )
     parties = AgreementPartySerializer(source="agreementparty_set", many=True, read_only=True)
 
     class Meta:

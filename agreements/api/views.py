@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Max, Q
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from accounts.permissions import AgreementReaders, ReadScope
@@ -14,6 +15,10 @@ from agreements.models import Agreement, Clause, VerificationMechanism
 from agreements.selectors import clauses_with_latest_level
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Agreements, by code"),
+    retrieve=extend_schema(summary="One agreement with its parties"),
+)
 class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AgreementSerializer
     permission_classes = [AgreementReaders, ReadScope]
@@ -35,6 +40,10 @@ class ClauseFilter(django_filters.FilterSet):
         fields = ["agreement", "category", "phase"]
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Clauses with their current status and implementation level"),
+    retrieve=extend_schema(summary="One clause with its status and implementation level"),
+)
 class ClauseViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ClauseSerializer
     permission_classes = [AgreementReaders, ReadScope]
@@ -60,6 +69,10 @@ class ClauseViewSet(viewsets.ReadOnlyModelViewSet):
         return super().get_serializer(*args, **kwargs)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Verification mechanisms with their reporting cadence"),
+    retrieve=extend_schema(summary="One verification mechanism and whether it is overdue"),
+)
 class MechanismViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MechanismSerializer
     permission_classes = [AgreementReaders, ReadScope]

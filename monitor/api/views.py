@@ -15,18 +15,25 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import AlertReaders, Analysts, ReadScope
 from agreements.models import Agreement, Party
 from config.api import CursorByNewest
-from config.renderers import CAPRenderer, CSVRenderer, GeoJSONRenderer
+from config.renderers import (
+    CAPRenderer,
+    CSVRenderer,
+    FeatureCollectionSerializer,
+    GeoJSONRenderer,
+)
 from monitor.api.serializers import (
     AlertSerializer,
     ChangeSerializer,
     ChangesPageSerializer,
     CommentSerializer,
+    OverviewRowSerializer,
 )
 from monitor.models import Alert, AlertTransition
 from monitor.rules import RULES
@@ -47,6 +54,16 @@ ALERT_COLUMNS = [
     ("first_seen", "first seen", "#date +start"),
     ("last_seen", "last seen", "#date +end"),
 ]
+
+
+def _whole_number(params, name: str, default: int) -> int:
+    try:
+        return int(params.get(name) or default)
+    except ValueError:
+        raise ValidationError({name: "Give a whole number."}) from None
+
+
+ANSWER_RENDERERS = [JSONRenderer, BrowsableAPIRenderer]  # the analysts' moves answer in JSON
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -120,12 +137,30 @@ FORMAT_PARAMS = [
     ),
     OpenApiParameter("hxl", OpenApiTypes.BOOL),
 ]
+SINGLE_FORMAT_PARAM = OpenApiParameter(
+    "format", OpenApiTypes.STR, enum=["json", "cap"], description="cap: CAP 1.2 XML."
+)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Alerts, newest first", parameters=FORMAT_PARAMS),
+    list=extend_schema(
+        operation_id="v1_alerts_list",  # the text formats would make it look like a retrieve
+        summary="Alerts, newest first",
+        parameters=FORMAT_PARAMS,
+        responses={
+            (200, "application/json"): AlertSerializer(many=True),
+            (200, "application/cap+xml"): OpenApiTypes.STR,
+            (200, "application/geo+json"): FeatureCollectionSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    ),
     retrieve=extend_schema(
-        summary="One alert with its explanation, evidence and history", parameters=FORMAT_PARAMS[:1]
+        summary="One alert with its explanation, evidence and history",
+        parameters=[SINGLE_FORMAT_PARAM],
+        responses={
+            (200, "application/json"): AlertSerializer,
+            (200, "application/cap+xml"): OpenApiTypes.STR,
+        },
     ),
 )
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
@@ -152,8 +187,8 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             return super().list(request, *args, **kwargs)
         alerts = self.filter_queryset(self.get_queryset()).order_by("-id")
         if fmt == "cap":
-            page = list(alerts[: int(request.query_params.get("page_size", 100))][:500])
-            return _cap_response(request, page, many=True)
+            size = max(1, min(_whole_number(request.query_params, "page_size", 100), 500))
+            return _cap_response(request, list(alerts[:size]), many=True)
         rows = alerts[:100_000]
         if fmt == "csv":
             hxl = request.query_params.get("hxl") in ("1", "true", "yes")
@@ -201,7 +236,12 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         responses=AlertSerializer,
         summary="Acknowledge an alert (analysts)",
     )
-    @action(detail=True, methods=["post"], permission_classes=[Analysts])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[Analysts, ReadScope],
+        renderer_classes=ANSWER_RENDERERS,
+    )
     def acknowledge(self, request, pk=None):
         return self._move(request, pk, Alert.State.ACKNOWLEDGED)
 
@@ -210,7 +250,12 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         responses=AlertSerializer,
         summary="Resolve an alert with a comment (analysts)",
     )
-    @action(detail=True, methods=["post"], permission_classes=[Analysts])
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[Analysts, ReadScope],
+        renderer_classes=ANSWER_RENDERERS,
+    )
     def resolve(self, request, pk=None):
         return self._move(request, pk, Alert.State.RESOLVED)
 
@@ -235,6 +280,9 @@ def _cap_response(request, alerts: list[Alert], *, many: bool) -> HttpResponse:
     return HttpResponse(body, content_type="application/cap+xml; charset=utf-8")
 
 
+MAX_ID = 2**63 - 1  # a bigint: no cursor this feed gives out is beyond it
+
+
 def encode_cursor(transition_id: int) -> str:
     return base64.urlsafe_b64encode(f"t:{transition_id}".encode()).decode().rstrip("=")
 
@@ -243,7 +291,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "t":
+        if kind != "t" or not value.isdigit() or int(value) > MAX_ID:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -276,11 +324,8 @@ class AlertChangesView(APIView):
     def get(self, request):
         params = request.query_params
         after = decode_cursor(params["cursor"]) if params.get("cursor") else 0
-        try:
-            limit = max(1, min(int(params.get("limit", 100)), 1000))
-            min_severity = int(params.get("min_severity", 0))
-        except ValueError:
-            raise ValidationError({"limit": "Give whole numbers."}) from None
+        limit = max(1, min(_whole_number(params, "limit", 100), 1000))
+        min_severity = _whole_number(params, "min_severity", 0)
         rows = (
             AlertTransition.objects.filter(id__gt=after)
             .select_related("alert__agreement", "alert__clause", "alert__party", "by")
@@ -305,35 +350,49 @@ class AlertChangesView(APIView):
         )
 
 
-def _as_of(request) -> dt.datetime | None:
-    value = request.query_params.get("as_of")
+# Scorecards count weeks and subtract windows from these days: keep them where that works.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+
+
+def _day(request, name: str) -> dt.date | None:
+    value = request.query_params.get(name)
     if not value:
         return None
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise ValidationError({"as_of": "Give a date, YYYY-MM-DD."}) from None
+        raise ValidationError({name: "Give a date, YYYY-MM-DD."}) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError({name: f"Give a date from {FIRST_DAY} to {LAST_DAY}."})
+    return day
+
+
+def _as_of(request) -> dt.datetime | None:
+    day = _day(request, "as_of")
+    if day is None:
+        return None
     return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=dt.UTC)
 
 
 def _period(request) -> tuple[dt.date, dt.date] | None:
-    start, end = request.query_params.get("from"), request.query_params.get("to")
-    if not start and not end:
+    start_day, end_day = _day(request, "from"), _day(request, "to")
+    if start_day is None and end_day is None:
         return None
-    try:
-        start_day = dt.date.fromisoformat(start) if start else dt.date(1900, 1, 1)
-        end_day = dt.date.fromisoformat(end) if end else dt.date.today()
-    except ValueError:
-        raise ValidationError({"from": "Give dates as YYYY-MM-DD."}) from None
+    start_day = start_day or FIRST_DAY
+    end_day = end_day or dt.date.today()
     if end_day < start_day:
         raise ValidationError({"to": "The end of the period is before its start."})
     return start_day, end_day
 
 
 SCORECARD_PARAMS = [
-    OpenApiParameter("as_of", OpenApiTypes.DATE, description="The data as it stood that day."),
-    OpenApiParameter("from", OpenApiTypes.DATE),
-    OpenApiParameter("to", OpenApiTypes.DATE),
+    OpenApiParameter(
+        "as_of",
+        OpenApiTypes.DATE,
+        description="The data as it stood that day (1900-01-01 to 2100-12-31).",
+    ),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="Start of the period; 1900 onwards."),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="End of the period; up to 2100."),
 ]
 
 
@@ -391,7 +450,11 @@ class PartyScorecardView(APIView):
 class OverviewView(APIView):
     permission_classes = [AlertReaders, ReadScope]
 
-    @extend_schema(summary="Every agreement at a glance", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        summary="Every agreement at a glance",
+        parameters=SCORECARD_PARAMS[:1],
+        responses=OverviewRowSerializer(many=True),
+    )
     def get(self, request):
         from monitor.scorecards import agreements_overview
 

@@ -35,6 +35,7 @@ class PrerequisiteBreached(Rule):
             )
             .annotate(breached=Exists(violated.filter(clause=OuterRef("to_clause_id"))))
             .filter(breached=True)
+            .order_by("from_clause_id", "to_clause__position", "to_clause_id")  # stable text
             .values_list(
                 "from_clause_id", "to_clause_id", "to_clause__reference", "to_clause__title"
             )

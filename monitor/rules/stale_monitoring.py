@@ -70,9 +70,14 @@ class StaleMonitoring(Rule):
             .values(*CLAUSE_FIELDS)
         )
         links: dict[int, list[int]] = {}
-        for clause_id, mechanism_id in through.objects.filter(
-            clause_id__in=[r["pk"] for r in rows], verificationmechanism_id__in=list(info)
-        ).values_list("clause_id", "verificationmechanism_id"):
+        # Ordered, so the explanation reads the same on every run and the alert stays unchanged.
+        for clause_id, mechanism_id in (
+            through.objects.filter(
+                clause_id__in=[r["pk"] for r in rows], verificationmechanism_id__in=list(info)
+            )
+            .order_by("clause_id", "verificationmechanism_id")
+            .values_list("clause_id", "verificationmechanism_id")
+        ):
             links.setdefault(clause_id, []).append(mechanism_id)
         findings = []
         for row in rows:

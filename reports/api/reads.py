@@ -2,13 +2,16 @@
 
 import django_filters
 from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from accounts.permissions import ReadScope, ReportReaders
-from config.renderers import CSVRenderer, GeoJSONRenderer
+from config.api import CursorById
+from config.renderers import CSVRenderer, FeatureCollectionSerializer, GeoJSONRenderer
 from reports.formats import (
     OBSERVATION_COLUMNS,
     csv_stream,
@@ -91,7 +94,10 @@ class ObservationSerializer(serializers.ModelSerializer):
         ]
 
 
-@extend_schema_view(list=extend_schema(summary="Missions you act for (all, for analysts)"))
+@extend_schema_view(
+    list=extend_schema(summary="Missions you act for (all, for analysts)"),
+    retrieve=extend_schema(summary="One mission you act for"),
+)
 class MissionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MissionSerializer
     permission_classes = [ReportReaders, ReadScope]
@@ -112,6 +118,10 @@ class ReportFilter(django_filters.FilterSet):
         fields = ["mission", "status", "external_id"]
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Reports you may see"),
+    retrieve=extend_schema(summary="One report you may see, with its observation count"),
+)
 class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ReportSerializer
     permission_classes = [ReportReaders, ReadScope]
@@ -170,7 +180,18 @@ EXPORT_PARAMS = [
 ]
 
 
-@extend_schema_view(list=extend_schema(parameters=EXPORT_PARAMS))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Observations you may see; csv and geojson exports",
+        parameters=EXPORT_PARAMS,
+        responses={
+            (200, "application/json"): ObservationSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/geo+json"): FeatureCollectionSerializer,
+        },
+    ),
+    retrieve=extend_schema(summary="One observation you may see"),
+)
 class ObservationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ObservationSerializer
     permission_classes = [ReportReaders, ReadScope]
@@ -180,6 +201,12 @@ class ObservationViewSet(viewsets.ReadOnlyModelViewSet):
         CSVRenderer,
         GeoJSONRenderer,
     ]
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if self.action == "list":
+            return renderers
+        return [r for r in renderers if not isinstance(r, CSVRenderer | GeoJSONRenderer)]
 
     def get_queryset(self):
         visible = reports_visible_to(user=self.request.user).filter(
@@ -206,3 +233,21 @@ class ObservationViewSet(viewsets.ReadOnlyModelViewSet):
             return response
         body = geojson_stream(observation_feature(o) for o in rows.iterator(chunk_size=2000))
         return StreamingHttpResponse(body, content_type="application/geo+json")
+
+
+class ReportListSchema(OpenApiViewExtension):
+    """GET /reports/ is answered by ReportViewSet's list (ReportSubmitView hands it over):
+    describe it as that list, paginated and filtered, not as a bare array."""
+
+    target_class = "reports.api.views.ReportSubmitView"
+
+    def view_replacement(self):
+        class ReportSubmitView(self.target_class):
+            filter_backends = [DjangoFilterBackend]
+            filterset_class = ReportFilter
+            pagination_class = CursorById
+
+            def get_queryset(self):
+                return Report.objects.none()
+
+        return ReportSubmitView

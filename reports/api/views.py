@@ -173,6 +173,7 @@ class NewestFirst(CursorPagination):
 @extend_schema(summary="Ingestion status of a payload: state, counts, errors row by row")
 class PayloadDetailView(generics.RetrieveAPIView):
     serializer_class = PayloadStatusSerializer
+    permission_classes = [ReportReaders, ReadScope]
 
     def get_queryset(self):
         return _payloads_for(self.request.user)
@@ -181,6 +182,7 @@ class PayloadDetailView(generics.RetrieveAPIView):
 @extend_schema(summary="Payloads you may see, newest first")
 class PayloadListView(generics.ListAPIView):
     serializer_class = PayloadStatusSerializer
+    permission_classes = [ReportReaders, ReadScope]
     pagination_class = NewestFirst
 
     def get_queryset(self):

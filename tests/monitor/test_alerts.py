@@ -73,6 +73,7 @@ def test_a_finding_opens_an_alert_with_an_opened_transition(world, clock):
 
 def test_rules_run_twice_creates_no_alert_and_no_transition(world, clock):
     violation(world)
+    MechanismFactory(agreement=world.agreement).clauses.set([world.clause_b])  # silent too
     run()
     alerts, transitions = Alert.objects.count(), AlertTransition.objects.count()
     assert alerts >= 4  # unmonitored, stale twice, violations
@@ -91,6 +92,8 @@ def test_the_condition_clears_and_the_alert_is_auto_resolved(world, clock):
     result = run()
     alert = unmonitored_alert(world)
     assert (alert.state, alert.resolved_at) == (State.RESOLVED, NOW + HOUR)
+    assert alert.updated_at == NOW + HOUR  # the API's ?changed_since= finds it
+    assert alert.last_seen == NOW
     assert kinds(alert) == [Kind.OPENED, Kind.AUTO_RESOLVED]
     resolved = alert.transitions.last()
     assert (resolved.from_state, resolved.to_state) == (State.OPEN, State.RESOLVED)
@@ -139,7 +142,19 @@ def test_new_evidence_is_added_to_the_live_alert(world, clock):
     assert kinds(alert) == [Kind.OPENED, Kind.EVIDENCE_ADDED]
     assert set(alert.evidence.all()) == {first, second}
     assert alert.details["count"] == 2
-    assert result.updated == 1
+    assert result.updated == 2  # violations and single source, both on clause 1
+
+
+def test_the_worst_violation_ageing_out_deescalates_the_alert(world, clock):
+    violation(world, severity=4, at=NOW - dt.timedelta(days=29, hours=12))
+    violation(world, severity=2)
+    run()
+    clock.shift(dt.timedelta(days=1))
+    run()
+    alert = alert_for(VIOLATIONS, world.clause_a)
+    assert alert.severity == 2
+    assert kinds(alert) == [Kind.OPENED, Kind.DEESCALATED]
+    assert alert.transitions.last().comment == "severity 4 → 2"
 
 
 def test_the_violations_age_out_and_the_alert_is_auto_resolved(world, clock):
@@ -169,9 +184,7 @@ def test_analyst_acknowledges_then_resolves_with_a_comment(world, clock, analyst
     ]
 
 
-def test_an_acknowledged_alert_stays_acknowledged_while_the_condition_holds(
-    world, clock, analyst
-):
+def test_an_acknowledged_alert_stays_acknowledged_while_the_condition_holds(world, clock, analyst):
     run()
     alert_set_state(alert=unmonitored_alert(world), state=State.ACKNOWLEDGED, by=analyst)
     clock.shift(HOUR)
@@ -243,7 +256,10 @@ def test_incremental_run_leaves_the_alerts_of_other_clauses_untouched(world, clo
     assert set(Alert.objects.exclude(clause=world.clause_a).values_list("pk", "state")) == before
     assert unmonitored_alert(world).state == State.OPEN  # cleared, but not in this run's scope
     assert alert_for(VIOLATIONS, world.clause_a).state == State.OPEN
-    assert (result.opened, result.resolved, result.clauses) == (1, 0, 1)
+    # Opened: violations and single source; resolved: clause 1's stale monitoring (the
+    # violation came in a fresh report of mission A).
+    assert (result.opened, result.resolved, result.clauses) == (2, 1, 1)
+    assert alert_for("clause.stale_monitoring", world.clause_a).state == State.RESOLVED
 
 
 def test_a_rule_switched_off_for_the_agreement_resolves_its_alerts(world, clock):

@@ -131,9 +131,7 @@ def test_unmonitored_takes_a_terminated_agreement_without_expiry_as_not_binding(
 
 
 def test_unmonitored_skips_an_agreement_not_yet_in_force(world):
-    Agreement.objects.filter(pk=world.agreement.pk).update(
-        signed_on=TODAY, in_force_on=TODAY + DAY
-    )
+    Agreement.objects.filter(pk=world.agreement.pk).update(signed_on=TODAY, in_force_on=TODAY + DAY)
     assert findings(UNMONITORED) == []
 
 
@@ -192,6 +190,7 @@ def test_stale_monitoring_names_every_overdue_mechanism(world):
     second.clauses.set([world.clause_a])
     [finding] = [f for f in findings(STALE) if f.clause_id == world.clause_a.pk]
     assert "Mechanism A" in finding.explanation and "Mechanism C" in finding.explanation
+    assert finding.explanation.index("Mechanism A") < finding.explanation.index("Mechanism C")
 
 
 def test_stale_monitoring_skips_an_unwatched_clause(world):
@@ -530,6 +529,16 @@ def test_prerequisite_breached_flags_a_later_phase_while_its_prerequisite_is_vio
     assert finding.evidence == [violation.pk]
     assert finding.details == {"prerequisites": [world.clause_a.pk]}
     assert "prerequisite clause 1 (Ceasefire)" in finding.explanation
+
+
+def test_prerequisite_breached_names_every_breached_prerequisite_in_order(world):
+    phased(world, phase=2)
+    world.clause_b.prerequisites.set([world.clause_unmonitored, world.clause_a])
+    observe(world.clause_unmonitored, world.mission_b, at=AS_OF - DAY)
+    observe(world.clause_a, world.mission_a, at=AS_OF - DAY)
+    [finding] = findings(PREREQUISITE)
+    assert "prerequisite clause 1 (Ceasefire), clause 3 (Exchange) has" in finding.explanation
+    assert finding.details == {"prerequisites": [world.clause_a.pk, world.clause_unmonitored.pk]}
 
 
 def test_prerequisite_breached_ignores_a_prerequisite_of_the_same_phase(world):

@@ -1,0 +1,86 @@
+"""The pre-aggregated figures the scorecards read: per clause and day, per party and day.
+
+Rebuilt for the clauses an ingest touched (from the observations of accepted reports, so a
+correction that supersedes a report is reflected), or for everything on demand.
+"""
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+
+from monitor.models import ClauseDay, PartyDay
+from reports.models import Observation, ReportStatus
+
+KINDS = {
+    "violations": Observation.Kind.VIOLATION,
+    "compliance": Observation.Kind.COMPLIANCE,
+    "incidents": Observation.Kind.INCIDENT,
+    "access_restricted": Observation.Kind.ACCESS_RESTRICTED,
+    "information": Observation.Kind.INFORMATION,
+}
+
+
+@transaction.atomic
+def aggregates_refresh(*, clause_ids: list[int] | None = None) -> int:
+    """Recompute ClauseDay and PartyDay rows for ``clause_ids`` (all clauses when None)."""
+    observations = Observation.objects.filter(
+        report__status=ReportStatus.ACCEPTED, clause__isnull=False
+    )
+    clause_days = ClauseDay.objects.all()
+    party_days = PartyDay.objects.all()
+    if clause_ids is not None:
+        # A correction can drop every row of a clause the report it replaced spoke of; the
+        # ingest only names the clauses the correction touches, so the dropped ones come too.
+        dropped = Observation.objects.filter(
+            report__superseded_by__status=ReportStatus.ACCEPTED,
+            report__superseded_by__observations__clause_id__in=clause_ids,
+            clause__isnull=False,
+        ).values_list("clause_id", flat=True)
+        clause_ids = sorted({*clause_ids, *dropped})
+        observations = observations.filter(clause_id__in=clause_ids)
+        clause_days = clause_days.filter(clause_id__in=clause_ids)
+        party_days = party_days.filter(clause_id__in=clause_ids)
+    clause_days.delete()
+    party_days.delete()
+    days = (
+        observations.annotate(day=TruncDate("occurred_at"))
+        .values("clause_id", "clause__agreement_id", "day")
+        .annotate(
+            **{name: Count("id", filter=Q(kind=kind)) for name, kind in KINDS.items()},
+            quantity=Coalesce(Sum("quantity"), 0),
+        )
+        .order_by()
+    )
+    rows = [
+        ClauseDay(
+            clause_id=d["clause_id"],
+            agreement_id=d["clause__agreement_id"],
+            day=d["day"],
+            quantity=d["quantity"],
+            **{k: d[k] for k in KINDS},
+        )
+        for d in days.iterator(chunk_size=5000)
+    ]
+    ClauseDay.objects.bulk_create(rows, batch_size=5000)
+    by_party = (
+        observations.filter(kind=Observation.Kind.VIOLATION, party__isnull=False)
+        .annotate(day=TruncDate("occurred_at"))
+        .values("party_id", "clause_id", "clause__agreement_id", "clause__category", "day")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    PartyDay.objects.bulk_create(
+        [
+            PartyDay(
+                party_id=p["party_id"],
+                clause_id=p["clause_id"],
+                agreement_id=p["clause__agreement_id"],
+                category=p["clause__category"],
+                day=p["day"],
+                violations=p["n"],
+            )
+            for p in by_party.iterator(chunk_size=5000)
+        ],
+        batch_size=5000,
+    )
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Renderings of alerts in standard exchange formats (CAP 1.2, ...); pure functions, no queries."""

@@ -1,0 +1,230 @@
+"""Scorecard pages for analysts (and observers, for the agreements their missions serve)."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max, Q, QuerySet
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from accounts.roles import ANALYST, OBSERVER, user_has_role
+from agreements.models import Agreement, Clause, Party, VerificationMechanism
+from monitor import charts
+from monitor.cadence import cadence_status
+from monitor.models import Alert, Severity
+from monitor.scorecards import agreement_scorecard, agreements_overview, party_scorecard
+from monitor.status import STATUS_LABELS
+from reports.formats import csv_stream
+from reports.models import Observation
+
+
+def agreements_visible_to(user) -> QuerySet[Agreement]:
+    """Analysts and administrators see every agreement; observers those their missions
+    serve; anyone else none."""
+    if user.is_superuser or user_has_role(user, ANALYST):
+        return Agreement.objects.all()
+    if user_has_role(user, OBSERVER):
+        return Agreement.objects.filter(mechanisms__missions__members=user).distinct()
+    raise PermissionDenied("Scorecards are for analysts and observers.")
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Http404(f"{name} must be a date (YYYY-MM-DD)") from None
+
+
+@login_required
+def overview(request):
+    visible = set(agreements_visible_to(request.user).values_list("pk", flat=True))
+    rows = [row for row in agreements_overview() if row["agreement"].pk in visible]
+    for row in rows:
+        row["sparkline"] = charts.sparkline(row["trend"], label="Violations per week")
+    return render(request, "scorecards/overview.html", {"rows": rows, "now": timezone.now()})
+
+
+CSV_COLUMNS = [
+    ("reference", "clause", "#x_clause"),
+    ("title", "title", "#description +title"),
+    ("category", "category", "#sector"),
+    ("status", "status", "#status"),
+    ("level", "implementation level (0-3)", "#indicator +level"),
+    ("deadline", "deadline", "#date +deadline"),
+    ("violations", "violations in period", "#indicator +violations"),
+    ("compliance", "compliance in period", "#indicator +compliance"),
+]
+
+
+@login_required
+def agreement(request, code: str):
+    target = get_object_or_404(agreements_visible_to(request.user), code=code)
+    as_of_day = _date(request.GET.get("as_of"), "as_of")
+    as_of = (
+        dt.datetime(as_of_day.year, as_of_day.month, as_of_day.day, 23, 59, 59, tzinfo=dt.UTC)
+        if as_of_day
+        else None
+    )
+    start, end = _date(request.GET.get("from"), "from"), _date(request.GET.get("to"), "to")
+    reference = (as_of or timezone.now()).date()
+    period = None
+    if start or end:
+        period = (start or reference - dt.timedelta(days=84), end or reference)
+        if period[1] < period[0]:
+            raise Http404("The period ends before it starts.")
+    card = agreement_scorecard(agreement=target, as_of=as_of, period=period)
+    if request.GET.get("format") == "csv":
+        return _csv(card, hxl=request.GET.get("hxl") in ("1", "true", "yes"))
+    weeks = [w.isoformat() for w in card["weeks"]]
+    rows = card["rows"]
+    totals = {
+        r.clause.pk: [
+            sum(c[0] for c in card["heatmap"].get(r.clause.pk, [])),
+            sum(c[1] for c in card["heatmap"].get(r.clause.pk, [])),
+        ]
+        for r in rows
+    }
+    # Rows are pre-rendered here: a 1,000-clause table rendered through template loops costs
+    # most of the page's time.
+    alerts: dict[int, list[str]] = {}
+    for clause_id, severity, explanation in Alert.objects.filter(
+        agreement=target, state__in=["open", "acknowledged"]
+    ).values_list("clause_id", "severity", "explanation"):
+        alerts.setdefault(clause_id, []).append(
+            f'<div class="sev-{severity}">{Severity(severity).label}: {escape(explanation)}</div>'
+        )
+    moment = as_of or timezone.now()
+    filed = Q(
+        missions__reports__status__in=["accepted", "superseded"],
+        missions__reports__filed_at__lte=moment,
+    )
+    cadence = {
+        m["pk"]: cadence_status(
+            last=m["last"],
+            interval=m["reporting_interval"],
+            grace=m["grace"],
+            now=moment,
+            since=m["active_from"],
+        ).value
+        for m in VerificationMechanism.objects.filter(agreement=target)
+        .annotate(last=Max("missions__reports__filed_at", filter=filed))
+        .values("pk", "reporting_interval", "grace", "active_from", "last")
+    }
+    watchers: dict[int, list[str]] = {}
+    for clause_id, mechanism_id, name in VerificationMechanism.clauses.through.objects.filter(
+        clause__agreement=target
+    ).values_list("clause_id", "verificationmechanism_id", "verificationmechanism__name"):
+        watchers.setdefault(clause_id, []).append(f"{name} ({cadence.get(mechanism_id, '?')})")
+    clause_url = reverse("scorecards:clause", args=[0])[:-2]
+    table = []
+    for row in rows:
+        c = row.clause
+        names = "; ".join(sorted(watchers.get(c.pk, [])))
+        table.append(
+            f'<tr><td class="indent-{row.depth}"><a href="{clause_url}{c.pk}/">'
+            f"{escape(c.reference)}</a> {escape(c.title)}"
+            f'<div class="muted">{escape(c.get_category_display())}</div></td>'
+            f'<td><span class="status s-{row.status}" data-status="{row.status}">'
+            f"{escape(row.status_label)}</span></td>"
+            f"<td>{'N/A' if row.level is None else row.level}</td>"
+            f"<td>{date_format(c.deadline, 'j M Y') if c.deadline else '—'}</td>"
+            f"<td>{escape(names) if names else '<em>nobody</em>'}</td>"
+            f"<td>{''.join(alerts.get(c.pk, [])) or '—'}</td>"
+            f"<td>{totals[c.pk][0]} / {totals[c.pk][1]}</td></tr>"
+        )
+    clause_rows = mark_safe("".join(table))  # noqa: S308 - every value above is escaped
+    context = {
+        "card": card,
+        "clause_rows": clause_rows,
+        "agreement": target,
+        "rows": rows,
+        "weeks": weeks,
+        "status_labels": STATUS_LABELS,
+        "as_of_day": as_of_day,
+        "print": "print" in request.GET,
+        "generated": timezone.now(),
+        "category_chart": charts.stacked_bars(
+            [(c["label"], c["statuses"]) for c in card["by_category"].values()],
+            labels=STATUS_LABELS,
+        ),
+        "party_chart": charts.party_bars(
+            [(p, card["party_weeks"][p]) for p in card["party_weeks"]], weeks=weeks
+        ),
+        "heatmap": charts.heatmap(
+            [
+                (
+                    r.clause.reference,
+                    [tuple(c) for c in card["heatmap"].get(r.clause.pk, [[0, 0]] * len(weeks))],
+                )
+                for r in rows
+            ],
+            weeks=weeks,
+        ),
+        "categories": Clause.Category,
+    }
+    return render(request, "scorecards/agreement.html", context)
+
+
+def _csv(card, *, hxl: bool) -> StreamingHttpResponse:
+    def rows():
+        for r in card["rows"]:
+            yield {
+                "reference": r.clause.reference,
+                "title": r.clause.title,
+                "category": r.clause.category,
+                "status": r.status_label,
+                "level": r.level,
+                "deadline": r.clause.deadline,
+                "violations": sum(c[0] for c in card["heatmap"].get(r.clause.pk, [])),
+                "compliance": sum(c[1] for c in card["heatmap"].get(r.clause.pk, [])),
+            }
+
+    start, end = card["period"]
+    response = StreamingHttpResponse(
+        csv_stream(rows(), CSV_COLUMNS, hxl=hxl), content_type="text/csv; charset=utf-8"
+    )
+    name = f"{card['agreement'].code}-scorecard-{start}-{end}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def party(request, code: str):
+    visible = agreements_visible_to(request.user)
+    target = get_object_or_404(Party, code=code)
+    card = party_scorecard(party=target, agreements=visible)
+    return render(
+        request,
+        "scorecards/party.html",
+        {"card": card, "party": target, "status_labels": STATUS_LABELS},
+    )
+
+
+@login_required
+def clause(request, pk: int):
+    visible = agreements_visible_to(request.user)
+    target = get_object_or_404(
+        Clause.objects.select_related("agreement", "parent").filter(agreement__in=visible), pk=pk
+    )
+    observations = (
+        Observation.objects.filter(clause=target, report__status="accepted")
+        .select_related("report__mission", "party")
+        .order_by("-occurred_at")[:200]
+    )
+    context = {
+        "clause": target,
+        "assessments": target.assessments.select_related("assessed_by"),
+        "mechanisms": target.mechanisms.select_related("responsible_party"),
+        "alerts": Alert.objects.filter(clause=target).order_by("state", "-last_seen"),
+        "observations": observations,
+        "obliged": target.obliged_parties.all(),
+    }
+    return render(request, "scorecards/clause.html", context)
