@@ -1,7 +1,13 @@
-"""API-wide pieces: one JSON error shape for every failure."""
+"""API-wide pieces: one JSON error shape for every failure, cursor pagination, and
+date-time filters that every database accepts."""
 
+import datetime as dt
+
+import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django_filters.fields import IsoDateTimeField
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -49,3 +55,20 @@ class CursorById(CursorPagination):
 
 class CursorByNewest(CursorById):
     ordering = "-id"
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601, turned to UTC: Python takes offsets up to ±23:59, PostgreSQL only ±15:59."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("Out of range once turned to UTC.", "invalid") from None
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField

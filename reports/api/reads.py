@@ -10,7 +10,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from accounts.permissions import ReadScope, ReportReaders
-from config.api import CursorById
+from config.api import CursorById, UTCDateTimeFilter
 from config.renderers import CSVRenderer, FeatureCollectionSerializer, GeoJSONRenderer
 from reports.formats import (
     OBSERVATION_COLUMNS,
@@ -110,8 +110,8 @@ class MissionViewSet(viewsets.ReadOnlyModelViewSet):
 class ReportFilter(django_filters.FilterSet):
     mission = django_filters.CharFilter(field_name="mission__code")
     status = django_filters.ChoiceFilter(choices=Report._meta.get_field("status").choices)
-    period_after = django_filters.IsoDateTimeFilter(field_name="period_end", lookup_expr="gte")
-    period_before = django_filters.IsoDateTimeFilter(field_name="period_start", lookup_expr="lte")
+    period_after = UTCDateTimeFilter(field_name="period_end", lookup_expr="gte")
+    period_before = UTCDateTimeFilter(field_name="period_start", lookup_expr="lte")
 
     class Meta:
         model = Report
@@ -144,8 +144,8 @@ class ObservationFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Observation.Kind.choices)
     min_severity = django_filters.NumberFilter(field_name="severity", lookup_expr="gte")
     verification_status = django_filters.ChoiceFilter(choices=Observation.Verification.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UTCDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UTCDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     bbox = django_filters.CharFilter(
         method="in_bbox", help_text="min_lon,min_lat,max_lon,max_lat (WGS84)"
     )
