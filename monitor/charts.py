@@ -7,17 +7,18 @@ Every chart carries a text alternative (``role="img"`` with ``aria-label``) and 
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+# The same colours as the badges in scorecards.css, dark enough for the white counts on them.
 STATUS_COLOURS = {
     "complied": "#2e7d32",
     "violated": "#c62828",
     "deadline_missed": "#ad1457",
     "not_verifiable": "#6a1b9a",
     "unmonitored": "#ef6c00",
-    "stale": "#f9a825",
+    "stale": "#8d6e00",
     "prerequisite_breached": "#8e24aa",
     "single_source": "#5d4037",
-    "not_in_force": "#90a4ae",
-    "no_data": "#cfd8dc",
+    "not_in_force": "#607d8b",
+    "no_data": "#78909c",
 }
 
 
@@ -49,7 +50,18 @@ def stacked_bars(
 ) -> str:
     """One horizontal bar per row (e.g. a clause category), segments by status."""
     bar_h, gap, label_w = 18, 8, 190
-    height = len(rows) * (bar_h + gap) + 30
+    used = {s for _, counts in rows for s, n in counts.items() if n}
+    # The legend wraps: seven statuses side by side are wider than the chart.
+    legend, x, line = [], 0, 0
+    for status in STATUS_COLOURS:
+        if status in used:
+            text = labels.get(status, status)
+            item_w = 13 + 7 * len(text) + 10
+            if x and x + item_w > width:
+                x, line = 0, line + 1
+            legend.append((status, text, x, len(rows) * (bar_h + gap) + 12 + 16 * line))
+            x += item_w
+    height = len(rows) * (bar_h + gap) + 14 + 16 * (line + 1)
     parts = []
     for i, (name, counts) in enumerate(rows):
         total = sum(counts.values()) or 1
@@ -84,24 +96,19 @@ def stacked_bars(
                     )
                 )
             x = round(x + w, 1)
-    legend_y = len(rows) * (bar_h + gap) + 12
-    used = {s for _, counts in rows for s, n in counts.items() if n}
-    x = 0
-    for status in STATUS_COLOURS:
-        if status in used:
-            parts.append(
-                format_html(
-                    '<rect x="{}" y="{}" width="10" height="10" fill="{}"/>'
-                    '<text x="{}" y="{}" font-size="11">{}</text>',
-                    x,
-                    legend_y,
-                    STATUS_COLOURS[status],
-                    x + 13,
-                    legend_y + 9,
-                    labels.get(status, status),
-                )
+    for status, text, x, legend_y in legend:
+        parts.append(
+            format_html(
+                '<rect x="{}" y="{}" width="10" height="10" fill="{}"/>'
+                '<text x="{}" y="{}" font-size="11">{}</text>',
+                x,
+                legend_y,
+                STATUS_COLOURS[status],
+                x + 13,
+                legend_y + 9,
+                text,
             )
-            x += 13 + 7 * len(labels.get(status, status)) + 10
+        )
     return _svg(width, height, "Clause statuses per category", "".join(parts))
 
 
@@ -109,17 +116,18 @@ def party_bars(series: list[tuple[str, list[int]]], *, weeks: list[str], width: 
     """Violations attributed per party and week: one row of columns per party."""
     if not series:
         return ""
-    row_h, label_w = 42, 150
+    row_h = 42
+    # Room for the longest "party (total)" label, up to half the chart; longer ones are cut.
+    names = [f"{party} ({sum(values)})" for party, values in series]
+    fits = int((width // 2 - 12) / 6.6)
+    label_w = min(max(150, round(6.6 * max(map(len, names))) + 12), width // 2)
     col_w = round((width - label_w) / max(len(weeks), 1), 1)
     top = max((max(values) for _, values in series if values), default=1) or 1
     parts = []
     for i, (party, values) in enumerate(series):
         y = i * row_h
-        parts.append(
-            format_html(
-                '<text x="0" y="{}" font-size="12">{} ({})</text>', y + 24, party, sum(values)
-            )
-        )
+        name = names[i] if len(names[i]) <= fits else names[i][: fits - 1] + "…"
+        parts.append(format_html('<text x="0" y="{}" font-size="12">{}</text>', y + 24, name))
         for w, n in enumerate(values):
             h = round((row_h - 10) * n / top, 1)
             parts.append(

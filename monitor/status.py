@@ -21,7 +21,7 @@ STATUS_BY_RULE = [
 STATUS_LABELS = {code: label for _, code, label in STATUS_BY_RULE} | {
     "complied": "Complied",
     "no_data": "No data",
-    "not_in_force": "Not yet in force",
+    "not_in_force": "Not in force",  # not yet, or no longer (expired, terminated)
 }
 
 

@@ -5,6 +5,8 @@ anything is parsed, a worker claims it with a conditional update, and a periodic
 re-rings for payloads that were never picked up or whose worker died.
 """
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import json
@@ -502,16 +504,35 @@ def _write(
         errors=[],
         last_error="",
     )
-    clause_ids = sorted(ctx.clauses_touched)
+    touched = set(ctx.clauses_touched)
+    if superseded is not None:  # a correction may drop clauses the earlier report bore on
+        touched |= set(
+            superseded.observations.exclude(clause=None).values_list("clause_id", flat=True)
+        )
+    clause_ids = sorted(touched)
     transaction.on_commit(lambda: _after_ingest(clause_ids))
     return result
+
+
+_bulk_load: contextvars.ContextVar[bool] = contextvars.ContextVar("bulk_load", default=False)
+
+
+@contextlib.contextmanager
+def bulk_load():
+    """Skip the per-payload rule evaluation while loading many historical reports; the
+    caller evaluates once at the end (the demo does)."""
+    token = _bulk_load.set(True)
+    try:
+        yield
+    finally:
+        _bulk_load.reset(token)
 
 
 def _after_ingest(clause_ids: list[int]) -> None:
     """Ask the rules engine (another app, by task name) to look at the touched clauses."""
     from config.celery import app
 
-    if not clause_ids or "monitor.evaluate_clauses" not in app.tasks:
+    if _bulk_load.get() or not clause_ids or "monitor.evaluate_clauses" not in app.tasks:
         return
     try:
         app.tasks["monitor.evaluate_clauses"].apply_async(

@@ -1,0 +1,76 @@
+"""The scorecards in a real browser, on the demo data: log in, pick an agreement, change
+the period, export the CSV."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from reports.ingest import pipeline
+
+PASSWORD = "browser test password 1"
+
+
+@pytest.fixture
+def demo(transactional_db, monkeypatch):
+    """The demo, with the rules run once at the end rather than after each of its ~400 ingests
+    (whether they run per ingest depends on whether this process imported monitor.tasks; at
+    the end they always do, so the test takes the same time in any order)."""
+    monkeypatch.setattr(pipeline, "_after_ingest", lambda clause_ids: None)
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("refresh_aggregates", stdout=io.StringIO())
+    call_command("evaluate_rules", stdout=io.StringIO())
+    analyst = get_user_model().objects.get(username="analyst")
+    analyst.set_password(PASSWORD)
+    analyst.save(update_fields=["password"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_analyst_reads_the_minsk_scorecard_and_exports_it(
+    demo, live_server, browser_context, artifacts
+):
+    page = browser_context.new_page()
+    page.goto(f"{live_server.url}/admin/login/?next=/scorecards/")
+    page.fill("#id_username", "analyst")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/scorecards/")
+    assert page.locator("h1").inner_text() == "Agreements"
+
+    page.get_by_role("link", name="Minsk II").click()
+    page.wait_for_url(re.compile(r"/scorecards/agreements/minsk-ii/$"))
+    assert "Minsk Agreements" in page.locator("h1").inner_text()
+    assert page.locator("#clauses tbody tr").count() >= 12
+    assert page.locator("svg[role=img]").count() >= 2
+
+    # As the data stood on 1 April 2015, over the six weeks before.
+    page.fill("input[name=from]", "2015-02-15")
+    page.fill("input[name=to]", "2015-04-01")
+    page.fill("input[name=as_of]", "2015-04-01")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"from=2015-02-15&to=2015-04-01&as_of=2015-04-01"))
+    assert page.locator("input[name=from]").input_value() == "2015-02-15"
+    assert page.locator("input[name=to]").input_value() == "2015-04-01"
+    statuses = page.locator("#clauses span.status").all_inner_texts()
+    assert {"Violated", "Unmonitored"} <= {s.strip() for s in statuses}
+    first = page.locator("#clauses tbody tr").first
+    assert first.locator("span.status").inner_text().strip() == "Violated"
+    assert first.locator("td").last.inner_text().split(" / ")[0] != "0"
+    heatmap = page.locator("#heatmap svg[role=img]")
+    assert heatmap.get_attribute("aria-label") == "Timeline of clauses by week"
+    assert page.locator("#heatmap svg rect").count() > 12 * 6
+    assert page.locator("#implementation-rate").inner_text() != ""
+
+    with page.expect_download() as download_info:
+        page.click("#csv-export")
+    download = download_info.value
+    assert download.suggested_filename == "minsk-ii-scorecard-2015-02-15-2015-04-01.csv"
+    lines = Path(download.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("clause,title,category,status")
+    assert lines[1].startswith("#x_clause,#description +title")
+    assert lines[2].startswith("1,") and ",Violated," in lines[2]
+
+    page.screenshot(path=str(artifacts / "scorecard.png"), full_page=True)
