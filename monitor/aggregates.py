@@ -4,6 +4,8 @@ Rebuilt for the clauses an ingest touched (from the observations of accepted rep
 correction that supersedes a report is reflected), or for everything on demand.
 """
 
+import datetime as dt
+
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
@@ -21,14 +23,21 @@ KINDS = {
 
 
 @transaction.atomic
-def aggregates_refresh(*, clause_ids: list[int] | None = None) -> int:
-    """Recompute ClauseDay and PartyDay rows for ``clause_ids`` (all clauses when None)."""
+def aggregates_refresh(
+    *,
+    clause_ids: list[int] | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> int:
+    """Recompute ClauseDay and PartyDay rows for ``clause_ids`` (all clauses when None),
+    for the days from ``since`` to ``until`` (UTC) when given: after an ingest, only the days
+    its reports cover, so the cost follows the payload, not the whole history."""
     observations = Observation.objects.filter(
         report__status=ReportStatus.ACCEPTED, clause__isnull=False
     )
     clause_days = ClauseDay.objects.all()
     party_days = PartyDay.objects.all()
-    if clause_ids is not None:
+    if clause_ids is not None and since is None:
         # A correction can drop every row of a clause the report it replaced spoke of; the
         # ingest only names the clauses the correction touches, so the dropped ones come too.
         dropped = Observation.objects.filter(
@@ -37,9 +46,16 @@ def aggregates_refresh(*, clause_ids: list[int] | None = None) -> int:
             clause__isnull=False,
         ).values_list("clause_id", flat=True)
         clause_ids = sorted({*clause_ids, *dropped})
+    if clause_ids is not None:
         observations = observations.filter(clause_id__in=clause_ids)
         clause_days = clause_days.filter(clause_id__in=clause_ids)
         party_days = party_days.filter(clause_id__in=clause_ids)
+    if since is not None and until is not None:
+        observations = observations.filter(
+            occurred_at__date__gte=since, occurred_at__date__lte=until
+        )
+        clause_days = clause_days.filter(day__gte=since, day__lte=until)
+        party_days = party_days.filter(day__gte=since, day__lte=until)
     clause_days.delete()
     party_days.delete()
     days = (

@@ -1,5 +1,7 @@
 """Celery tasks of the rules and notify queues."""
 
+import datetime as dt
+
 from celery import shared_task
 
 from monitor.aggregates import aggregates_refresh
@@ -8,10 +10,17 @@ from monitor.services import rules_run
 
 
 @shared_task(name="monitor.evaluate_clauses", acks_late=True, bind=True, max_retries=5)
-def evaluate_clauses(self, clause_ids: list[int]) -> int:
-    """After an ingest: the scorecard figures and the rules for the clauses it touched."""
+def evaluate_clauses(
+    self, clause_ids: list[int], since: str | None = None, until: str | None = None
+) -> int:
+    """After an ingest: the scorecard figures (for the days it covers) and the rules for the
+    clauses it touched."""
     try:
-        aggregates_refresh(clause_ids=clause_ids)
+        aggregates_refresh(
+            clause_ids=clause_ids,
+            since=dt.date.fromisoformat(since) if since else None,
+            until=dt.date.fromisoformat(until) if until else None,
+        )
         return rules_run(trigger=EvaluationRun.Trigger.INGEST, clause_ids=clause_ids).findings
     except Exception as exc:
         raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 120)) from exc

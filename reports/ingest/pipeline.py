@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from accounts.roles import user_is_observer_only
@@ -505,12 +505,16 @@ def _write(
         last_error="",
     )
     touched = set(ctx.clauses_touched)
+    days = [earliest, latest]
     if superseded is not None:  # a correction may drop clauses the earlier report bore on
-        touched |= set(
-            superseded.observations.exclude(clause=None).values_list("clause_id", flat=True)
-        )
+        earlier = superseded.observations.exclude(clause=None)
+        touched |= set(earlier.values_list("clause_id", flat=True))
+        span = earlier.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+        days += [span["first"], span["last"]]
     clause_ids = sorted(touched)
-    transaction.on_commit(lambda: _after_ingest(clause_ids))
+    days = [d.astimezone(dt.UTC).date() for d in days if d is not None]
+    window = (min(days).isoformat(), max(days).isoformat())
+    transaction.on_commit(lambda: _after_ingest(clause_ids, window))
     return result
 
 
@@ -528,7 +532,7 @@ def bulk_load():
         _bulk_load.reset(token)
 
 
-def _after_ingest(clause_ids: list[int]) -> None:
+def _after_ingest(clause_ids: list[int], window: tuple[str, str] | None = None) -> None:
     """Ask the rules engine (another app, by task name) to look at the touched clauses."""
     from config.celery import app
 
@@ -536,7 +540,7 @@ def _after_ingest(clause_ids: list[int]) -> None:
         return
     try:
         app.tasks["monitor.evaluate_clauses"].apply_async(
-            args=[clause_ids],
+            args=[clause_ids, *(window or ())],
             queue="rules",
             retry=True,
             retry_policy={"max_retries": 1, "interval_start": 0.2},
