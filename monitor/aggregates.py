@@ -75,7 +75,7 @@ def aggregates_refresh(
             quantity=d["quantity"],
             **{k: d[k] for k in KINDS},
         )
-        for d in days.iterator(chunk_size=5000)
+        for d in days
     ]
     ClauseDay.objects.bulk_create(rows, batch_size=5000)
     by_party = (
@@ -95,7 +95,7 @@ def aggregates_refresh(
                 day=p["day"],
                 violations=p["n"],
             )
-            for p in by_party.iterator(chunk_size=5000)
+            for p in by_party
         ],
         batch_size=5000,
     )
