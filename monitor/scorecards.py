@@ -329,23 +329,21 @@ def agreements_overview(*, as_of: dt.datetime | None = None) -> list[dict[str, A
         .order_by()
     ):
         alerts[agreement_id][severity] = n
-    since = now - dt.timedelta(days=30)
-    recent = dict(
-        observations_at(now)
-        .filter(kind=Observation.Kind.VIOLATION, occurred_at__gt=since, occurred_at__lte=now)
-        .values("clause__agreement_id")
-        .annotate(n=Count("id"))
-        .values_list("clause__agreement_id", "n")
-    )
+    # From the daily pre-aggregates: one row per agreement and day, not a million rows.
+    today = now.date()
     weeks = 12
+    start = today - dt.timedelta(weeks=weeks)
+    recent: dict[int, int] = defaultdict(int)
     trend = defaultdict(lambda: [0] * weeks)
-    start = now - dt.timedelta(weeks=weeks)
-    for agreement_id, day in (
-        observations_at(now)
-        .filter(kind=Observation.Kind.VIOLATION, occurred_at__gt=start, occurred_at__lte=now)
-        .values_list("clause__agreement_id", "occurred_at")
+    for agreement_id, day, n in (
+        ClauseDay.objects.filter(day__gt=start, day__lte=today, violations__gt=0)
+        .values("agreement_id", "day")
+        .annotate(n=Sum("violations"))
+        .values_list("agreement_id", "day", "n")
     ):
-        trend[agreement_id][min(weeks - 1, int((day - start).days // 7))] += 1
+        trend[agreement_id][min(weeks - 1, (day - start).days // 7)] += n
+        if day > today - dt.timedelta(days=30):
+            recent[agreement_id] += n
     levels = defaultdict(list)
     in_force_ids = set(clauses_in_force(Clause.objects.all(), now).values_list("pk", flat=True))
     for clause_id, agreement_id, level in levels_rows(now.date()):
