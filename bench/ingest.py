@@ -189,7 +189,11 @@ def peak_rss_for_big_payload(args, mission, target_mb: int) -> tuple[float, int]
         )
     )
     worker = start_worker(
-        broker=args.broker_url, database=args.database_url, concurrency=1, pool="solo"
+        broker=args.broker_url,
+        database=args.database_url,
+        concurrency=1,
+        pool="solo",
+        queues="ingest",
     )
     try:
         payload = payload_receive(
@@ -261,8 +265,13 @@ def main() -> None:
     ]
     print(f"{len(bodies)} payloads, {sum(len(b) for _, b in bodies) / 1e6:.0f} MB", flush=True)
 
+    # The ingest queue's own workers, as production runs them: rule evaluation and webhooks
+    # are queued on "rules" and "notify" for their own workers and are not timed here.
     workers = start_worker(
-        broker=args.broker_url, database=args.database_url, concurrency=args.workers
+        broker=args.broker_url,
+        database=args.database_url,
+        concurrency=args.workers,
+        queues="ingest",
     )
     try:
         pipeline_s = pipeline(bodies)
@@ -293,7 +302,8 @@ def main() -> None:
     notes = (
         f"{stored:,} observations in {len(bodies)} JSON payloads of {args.per_payload:,}, "
         f"stored by the service, enqueued on Redis and ingested by {args.workers} Celery "
-        "worker processes into PostgreSQL (parse, validate, match clauses, COPY), against a "
+        "worker processes of the `ingest` queue (rules and webhooks go to their own queues) "
+        "into PostgreSQL (parse, validate, match clauses, COPY), against a "
         "raw text COPY of the same rows into the same table and a naive loop saving one ORM "
         f"object per row ({args.naive_sample:,}-row sample). `copy_bare_table_obs_per_s` is "
         "the same COPY into an unlogged copy of the table without indexes or foreign keys: "
