@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_mixins import HistoryInline
 from accounts.roles import user_is_observer_only
 from agreements.models import (
     Agreement,
@@ -117,18 +118,9 @@ class AssessmentInline(admin.TabularInline):
         return False
 
 
-class ClauseRevisionInline(admin.TabularInline):
+class ClauseRevisionInline(HistoryInline):
     model = ClauseRevision
-    extra = 0
     fields = ["changed_at", "changed_by", "source", "changes"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Clause)

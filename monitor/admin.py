@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_mixins import HistoryInline, RecordAdmin
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig, Severity
 from monitor.rules import RULES
 from monitor.services import alert_set_state
@@ -25,18 +26,9 @@ class RuleFilter(admin.SimpleListFilter):
         return queryset.filter(rule=self.value()) if self.value() else queryset
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(HistoryInline):
     model = AlertTransition
-    extra = 0
     fields = ["at", "kind", "from_state", "to_state", "severity", "by", "comment"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class TransitionForm(forms.Form):
@@ -51,7 +43,7 @@ class TransitionForm(forms.Form):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(RecordAdmin):
     list_display = [
         "title",
         "rule",
@@ -87,15 +79,6 @@ class AlertAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["acknowledge"]
     change_form_template = "admin/monitor/alert/change_form.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_acknowledge_permission(self, request) -> bool:
         return request.user.has_perm("monitor.acknowledge_alert")
@@ -239,7 +222,7 @@ class RuleConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(EvaluationRun)
-class EvaluationRunAdmin(admin.ModelAdmin):
+class EvaluationRunAdmin(RecordAdmin):
     list_display = [
         "started_at",
         "trigger",
@@ -252,15 +235,6 @@ class EvaluationRunAdmin(admin.ModelAdmin):
         "queries",
     ]
     list_filter = ["trigger"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Webhooks -------------------------------------------------------------------------------
@@ -377,18 +351,9 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/monitor/webhooksubscription/secret.html", context)
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(HistoryInline):
     model = WebhookAttempt
-    extra = 0
     fields = ["at", "status_code", "duration_ms", "error"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookDelivery)

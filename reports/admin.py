@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_mixins import HistoryInline, RecordAdmin
 from accounts.roles import user_is_observer_only
 from reports.api.views import EXTENSION_FORMATS
 from reports.ingest.pipeline import payload_receive, payload_replay
@@ -75,18 +76,9 @@ class ObservationInline(admin.StackedInline):
         return self._editable(request, obj) and super().has_delete_permission(request, obj)
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(HistoryInline):
     model = ReportStatusChange
-    extra = 0
     fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Report)
@@ -203,7 +195,7 @@ class UploadForm(forms.Form):
 
 
 @admin.register(InboundPayload)
-class InboundPayloadAdmin(admin.ModelAdmin):
+class InboundPayloadAdmin(RecordAdmin):
     list_display = [
         "id",
         "received_at",
@@ -246,15 +238,6 @@ class InboundPayloadAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return payloads_visible_to(user=request.user).defer("body")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_replay_permission(self, request) -> bool:
         return request.user.is_superuser
