@@ -1,0 +1,51 @@
+"""HTTPS for the API, and the client address behind a proxy.
+
+With ``SECURE_SSL_REDIRECT`` on, Django's SecurityMiddleware redirects every plain-HTTP
+request. A browser follows that; an API client would silently re-send its request (or drop
+its body and token on the way), so API calls get an error it can act on instead.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+
+API_PREFIX = "/api/"
+# The interactive docs are a page for people: they redirect like the other pages.
+PAGE_PREFIXES = ("/api/docs/",)
+
+
+def _is_api(path: str) -> bool:
+    return path.startswith(API_PREFIX) and not path.startswith(PAGE_PREFIXES)
+
+
+class ApiHttpsRequiredMiddleware:
+    """``403 {"error": {"code": "https_required"}}`` for API calls over plain HTTP."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure() and _is_api(request.path):
+            url = f"https://{request.get_host()}{request.get_full_path()}"
+            body = {
+                "error": {
+                    "code": "https_required",
+                    "message": "This API is served over HTTPS only; send the request to "
+                    f"{url}. Nothing was done.",
+                }
+            }
+            return JsonResponse(body, status=403)
+        return self.get_response(request)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address login throttling counts failures by (``AXES_CLIENT_IP_CALLABLE``).
+
+    Behind a proxy (``BEHIND_PROXY``), the right-most X-Forwarded-For entry: the one our proxy
+    appended. Entries to its left come from the client and may be anything.
+    """
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+        if entries:
+            return entries[-1]
+    return request.META.get("REMOTE_ADDR")
