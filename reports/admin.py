@@ -4,6 +4,7 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,10 +13,18 @@ from django.utils.html import format_html, format_html_join
 from accounts.admin_mixins import HistoryInline, RecordAdmin
 from accounts.roles import user_is_observer_only
 from reports.api.views import EXTENSION_FORMATS
+from reports.evidence import (
+    SNIFF_BYTES,
+    EvidenceRefused,
+    evidence_add,
+    evidence_check,
+    evidence_editable,
+)
 from reports.ingest.pipeline import payload_receive, payload_replay
 from reports.models import (
     Channel,
     ColumnProfile,
+    EvidenceFile,
     InboundPayload,
     Observation,
     ObserverMission,
@@ -81,6 +90,106 @@ class StatusChangeInline(HistoryInline):
     fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
 
 
+class OptionalInlineFormSet(BaseInlineFormSet):
+    """A post without this inline's forms (a script, a page older than evidence files) adds
+    no evidence rather than failing as a tampered form."""
+
+    def __init__(self, data=None, *args, prefix=None, **kwargs):
+        prefix = prefix or self.get_default_prefix()
+        if data is not None and f"{prefix}-TOTAL_FORMS" not in data:
+            data = data.copy()
+            data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-INITIAL_FORMS"] = "0"
+        super().__init__(data, *args, prefix=prefix, **kwargs)
+
+
+class EvidenceFileInline(admin.TabularInline):
+    """The report's evidence files, read-only, with a download link through the access check."""
+
+    model = EvidenceFile
+    formset = OptionalInlineFormSet
+    extra = 0
+    can_delete = False
+    fields = ["download", "content_type", "size", "sha256", "observation", "uploaded_by"]
+    readonly_fields = fields
+    verbose_name_plural = "evidence files"
+
+    @admin.display(description="file")
+    def download(self, obj: EvidenceFile) -> str:
+        url = reverse("api:evidence-download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name or f"file {obj.pk}")
+
+    # Row-level access comes from the report (the admin lists only reports the user may see).
+    def has_view_permission(self, request, obj=None):
+        return obj is not None and request.user.has_perm("reports.view_report")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class EvidenceUploadForm(forms.ModelForm):
+    upload = forms.FileField(label="file", help_text="JPEG, PNG, PDF, text, CSV or MP4.")
+
+    class Meta:
+        model = EvidenceFile
+        fields = ["observation"]
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        try:
+            evidence_check(head=upload.read(SNIFF_BYTES), name=upload.name, size=upload.size)
+        except EvidenceRefused as refused:
+            raise ValidationError(refused.message) from None
+        upload.seek(0)
+        return upload
+
+
+class EvidenceUploadInline(admin.TabularInline):
+    """Adds evidence files to a report that is still a draft, through ``evidence_add``."""
+
+    model = EvidenceFile
+    form = EvidenceUploadForm
+    formset = OptionalInlineFormSet
+    extra = 1
+    fields = ["upload", "observation"]
+    can_delete = False
+    verbose_name = "new evidence file"
+    verbose_name_plural = "add evidence files"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        observations = formset.form.base_fields["observation"]
+        observations.queryset = (
+            obj.observations.all() if obj is not None else Observation.objects.none()
+        )
+        return formset
+
+    def _may_add(self, request, obj) -> bool:
+        return (
+            obj is not None
+            and obj.is_editable
+            and evidence_editable(obj)
+            and request.user.has_perm("reports.change_report")
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_add(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_add(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     list_display = [
@@ -99,7 +208,7 @@ class ReportAdmin(admin.ModelAdmin):
     list_select_related = ["mission", "filed_by"]
     search_fields = ["external_id", "title", "mission__name"]
     date_hierarchy = "period_end"
-    inlines = [ObservationInline, StatusChangeInline]
+    inlines = [ObservationInline, EvidenceFileInline, EvidenceUploadInline, StatusChangeInline]
     fields = [
         "mission",
         "external_id",
@@ -113,8 +222,23 @@ class ReportAdmin(admin.ModelAdmin):
         "filed_by",
         "filed_at",
         "supersedes",
+        "ledger_seq",
+        "ledger_hash",
+        "ledger_prev_hash",
+        "ledger_at",
     ]
-    readonly_fields = ["status", "revision", "channel", "filed_by", "filed_at", "supersedes"]
+    readonly_fields = [
+        "status",
+        "revision",
+        "channel",
+        "filed_by",
+        "filed_at",
+        "supersedes",
+        "ledger_seq",
+        "ledger_hash",
+        "ledger_prev_hash",
+        "ledger_at",
+    ]
     change_form_template = "admin/reports/report/change_form.html"
 
     def get_queryset(self, request):
@@ -146,6 +270,25 @@ class ReportAdmin(admin.ModelAdmin):
         if not change:
             obj.channel = "admin"
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if not issubclass(formset.form, EvidenceUploadForm):
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for evidence_form in formset.forms:
+            upload = evidence_form.cleaned_data.get("upload")
+            if upload is None:
+                continue
+            try:
+                evidence = evidence_add(
+                    report=form.instance,
+                    upload=upload,
+                    by=request.user,
+                    observation=evidence_form.cleaned_data.get("observation"),
+                )
+                formset.new_objects.append(evidence)
+            except EvidenceRefused as refused:
+                self.message_user(request, refused.message, messages.ERROR)
 
     def response_change(self, request, obj):
         if "_submit" in request.POST:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from agreements.models import Agreement, Area, Clause, DateAnchor, Party, VerificationMechanism
 from agreements.services import clause_dates_resolve
 from reports.ingest.writer import observations_write
+from reports.ledger import ledger_backfill
 from reports.models import Observation, ObserverMission, Report, ReportStatus
 
 CATEGORIES = [c for c in Clause.Category.values if c != Clause.Category.OTHER]
@@ -268,6 +269,8 @@ def load_generate(
                 batch = []
     observations_write(batch)
     summary.observations += len(batch)
+    # Bulk-created as accepted: chain them as the pipeline would have, so the ledger verifies.
+    ledger_backfill(report_model=Report, mission_ids=[m.pk for m, _ in missions])
     if connection.vendor == "postgresql":
         # Fresh statistics: without them the planner takes a million rows for a handful.
         transaction.on_commit(lambda: connection.cursor().execute("ANALYZE"))

@@ -1,5 +1,7 @@
 """What observers saw, and how it gets in."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -69,6 +71,12 @@ class Report(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
     content_sha256 = models.CharField(max_length=64, blank=True)
+    # The mission's tamper-evident chain of accepted reports (reports.ledger, docs/ledger.md).
+    # Written once, when the report is accepted; never rewritten.
+    ledger_seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    ledger_prev_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    ledger_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    ledger_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,6 +94,15 @@ class Report(models.Model):
             ),
             models.CheckConstraint(
                 name="report_period_ordered", condition=Q(period_end__gte=models.F("period_start"))
+            ),
+            # Two acceptances racing must not fork the chain (reports.ledger locks the mission).
+            models.UniqueConstraint(
+                fields=["mission", "ledger_seq"], name="report_ledger_seq_unique_per_mission"
+            ),
+            models.CheckConstraint(
+                name="report_ledger_link_complete",
+                condition=Q(ledger_seq__isnull=True, ledger_hash__isnull=True)
+                | Q(ledger_seq__gte=1, ledger_hash__isnull=False, ledger_prev_hash__isnull=False),
             ),
         ]
         indexes = [models.Index(fields=["mission", "status"], name="report_mission_status_idx")]
@@ -241,6 +258,42 @@ class Observation(models.Model):
     def grade(self) -> str:
         """The Admiralty grade as written, e.g. ``B2``."""
         return f"{self.source_reliability}{self.information_credibility}"
+
+
+def _evidence_path(instance: "EvidenceFile", filename: str) -> str:
+    # A random name: nothing of the client's file name reaches the file system.
+    return f"evidence/{uuid.uuid4().hex}"
+
+
+class EvidenceFile(models.Model):
+    """A file backing a report (photo, scan, video), kept outside any public URL.
+
+    Its sha256 is part of the report's ledger entry, so files are added only before acceptance.
+    """
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="evidence_files")
+    observation = models.ForeignKey(
+        Observation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="evidence_files",
+    )
+    file = models.FileField(upload_to=_evidence_path, max_length=200)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, help_text="Detected from the content.")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"evidence {self.pk}"
 
 
 class InboundPayload(models.Model):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from reports.ledger import ledger_append
 from reports.models import (
     REPORT_TRANSITIONS,
     Channel,
@@ -31,6 +32,8 @@ def report_set_status(
         report=report, from_status=current.status, to_status=status, changed_by=by, note=note
     )
     report.status = status
+    if status == ReportStatus.ACCEPTED:
+        ledger_append(report=report)
     return report
 
 

@@ -54,8 +54,12 @@ class ReportSerializer(serializers.ModelSerializer):
             "filed_at",
             "supersedes",
             "content_sha256",
+            "ledger_seq",
+            "ledger_prev_hash",
+            "ledger_hash",
             "observations",
         ]
+        read_only_fields = ["ledger_seq", "ledger_prev_hash", "ledger_hash"]
 
 
 class ObservationSerializer(serializers.ModelSerializer):

@@ -24,8 +24,10 @@ from accounts.roles import user_is_observer_only
 from reports.ingest.dates import DateProblem, parse_datetime, zone
 from reports.ingest.rows import RowContext, RowError, validate_row
 from reports.ingest.writer import observations_write
+from reports.ledger import ledger_append
 from reports.models import (
     Channel,
+    EvidenceFile,
     InboundPayload,
     ObserverMission,
     Report,
@@ -395,8 +397,10 @@ def _write(
         and live.payloads.filter(sha256=payload.sha256).exclude(pk=payload.pk).exists()
     ):
         raise DuplicateContent(live)  # the very same bytes again: answer with the first result
+    relink: dict[int, int] = {}
     if draft is not None and live is not None and live.pk == draft.pk:
         report = draft
+        relink = _evidence_positions(report)
         report.observations.all().delete()
     else:
         if live is not None and live.status in (ReportStatus.DRAFT, ReportStatus.SUBMITTED):
@@ -488,7 +492,10 @@ def _write(
         period_start=start,
         period_end=end,
     )
+    if relink:
+        _evidence_relink(report, relink)
     _set_status(report, ReportStatus.ACCEPTED, payload.sender, f"payload {payload.pk}")
+    ledger_append(report=report)
     result = {
         "report_id": report.pk,
         "revision": report.revision,
@@ -516,6 +523,25 @@ def _write(
     window = (min(days).isoformat(), max(days).isoformat())
     transaction.on_commit(lambda: _after_ingest(clause_ids, window))
     return result
+
+
+def _evidence_positions(draft: Report) -> dict[int, int]:
+    """Evidence file id -> position of its observation, before the draft's rows are rewritten
+    (report_as_json sends them in (sequence, id) order and they come back as 1, 2, ...)."""
+    order = list(draft.observations.order_by("sequence", "id").values_list("pk", flat=True))
+    position = {pk: number for number, pk in enumerate(order, start=1)}
+    linked = draft.evidence_files.exclude(observation=None).values_list("pk", "observation_id")
+    return {evidence: position[obs] for evidence, obs in linked if obs in position}
+
+
+def _evidence_relink(report: Report, positions: dict[int, int]) -> None:
+    by_sequence = dict(
+        report.observations.filter(sequence__in=set(positions.values())).values_list(
+            "sequence", "pk"
+        )
+    )
+    for evidence_id, sequence in positions.items():
+        EvidenceFile.objects.filter(pk=evidence_id).update(observation_id=by_sequence.get(sequence))
 
 
 _bulk_load: contextvars.ContextVar[bool] = contextvars.ContextVar("bulk_load", default=False)

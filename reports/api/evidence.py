@@ -1,0 +1,176 @@
+"""Evidence files over the API: upload to a report before acceptance, download with checks."""
+
+from django.conf import settings
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import renderers, serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import ReadScope, ReportReaders
+from config.api import error_response
+from reports.api.permissions import CanSubmitReports
+from reports.evidence import EvidenceRefused, EvidenceSizeLimit, evidence_add
+from reports.models import EvidenceFile
+from reports.selectors import reports_visible_to
+
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and the other form fields
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, PDF, plain text, CSV or MP4 by default.")
+    observation = serializers.IntegerField(
+        required=False, help_text="Id of the report's observation the file backs."
+    )
+
+
+class EvidenceFileSerializer(serializers.ModelSerializer):
+    report = serializers.IntegerField(source="report_id", read_only=True)
+    observation = serializers.IntegerField(source="observation_id", allow_null=True)
+    uploaded_by = serializers.CharField(
+        source="uploaded_by.username", allow_null=True, default=None
+    )
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidenceFile
+        fields = [
+            "id",
+            "report",
+            "observation",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, evidence: EvidenceFile) -> str:
+        return reverse("api:evidence-download", args=[evidence.pk])
+
+
+def _too_large() -> Response:
+    return error_response(
+        "too_large",
+        f"Request entity too large: evidence files may be at most "
+        f"{settings.EVIDENCE_MAX_BYTES} bytes.",
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+class ReportEvidenceView(APIView):
+    """GET lists a report's evidence files; POST adds one (before the report is accepted)."""
+
+    parser_classes = [MultiPartParser]
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [CanSubmitReports()]
+        return [ReportReaders(), ReadScope()]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before authentication: a session's CSRF check may already read the multipart body.
+        self.size_limit = EvidenceSizeLimit(request)
+        if request.method == "POST":
+            request.upload_handlers.insert(0, self.size_limit)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def _report(self, request, pk: int):
+        return get_object_or_404(reports_visible_to(user=request.user), pk=pk)
+
+    @extend_schema(
+        operation_id="reports_evidence_list",
+        summary="A report's evidence files",
+        responses=EvidenceFileSerializer(many=True),
+    )
+    def get(self, request, pk: int):
+        report = self._report(request, pk)
+        files = report.evidence_files.select_related("uploaded_by").order_by("id")
+        return Response(EvidenceFileSerializer(files, many=True).data)
+
+    @extend_schema(
+        operation_id="reports_evidence_upload",
+        summary="Attach an evidence file to a report that is not accepted yet",
+        description=(
+            "The type is detected from the content (JPEG, PNG, PDF, text, CSV, MP4 by "
+            "default) and must match the file name's extension. 409 once the report is "
+            "accepted: its ledger hash covers its evidence files."
+        ),
+        request={"multipart/form-data": EvidenceUploadSerializer},
+        responses={
+            201: EvidenceFileSerializer,
+            400: OpenApiResponse(description="Not an accepted type, or disguised"),
+            409: OpenApiResponse(description="The report is already accepted"),
+            413: OpenApiResponse(description="Request entity too large"),
+        },
+    )
+    def post(self, request, pk: int):
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
+            return _too_large()  # refused before a byte of the body is read
+        report = self._report(request, pk)
+        form = EvidenceUploadSerializer(data=request.data)
+        if self.size_limit.exceeded:
+            return _too_large()
+        form.is_valid(raise_exception=True)
+        observation = None
+        if (observation_id := form.validated_data.get("observation")) is not None:
+            observation = report.observations.filter(pk=observation_id).first()
+            if observation is None:
+                return error_response(
+                    "invalid",
+                    f"Observation {observation_id} is not part of report {report.pk}.",
+                    status.HTTP_400_BAD_REQUEST,
+                )
+        try:
+            evidence = evidence_add(
+                report=report,
+                upload=form.validated_data["file"],
+                by=request.user,
+                observation=observation,
+            )
+        except EvidenceRefused as refused:
+            return error_response(refused.code, refused.message, refused.status)
+        return Response(EvidenceFileSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+class AnyContentRenderer(renderers.BaseRenderer):
+    """Lets a download be asked for with any Accept header; the view returns the file itself."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class EvidenceDownloadView(APIView):
+    permission_classes = [ReportReaders, ReadScope]
+    renderer_classes = [renderers.JSONRenderer, AnyContentRenderer]
+
+    @extend_schema(
+        operation_id="evidence_download",
+        summary="Download an evidence file of a report you may see",
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="No such file, or not one you may see"),
+        },
+    )
+    def get(self, request, pk: int):
+        visible = reports_visible_to(user=request.user)
+        evidence = get_object_or_404(EvidenceFile.objects.filter(report__in=visible), pk=pk)
+        response = FileResponse(
+            evidence.file.open("rb"),
+            as_attachment=True,
+            filename=evidence.original_name or f"evidence-{evidence.pk}",
+            content_type=evidence.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
