@@ -1,6 +1,8 @@
 """Admin building blocks for records nobody edits: histories, logs, alerts, payloads."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from simple_history.admin import SimpleHistoryAdmin
 
 
 class HistoryInline(admin.TabularInline):
@@ -31,3 +33,14 @@ class RecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """An audited model's admin: its "History" page lists every recorded change with the old
+    and new values (docs/audit.md). The history is read, never written back: reverting an
+    old version from the admin is refused, whatever the settings or the user."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied("The audit trail is read-only.")
+        return super().history_form_view(request, object_id, version_id, extra_context)

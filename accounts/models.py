@@ -4,8 +4,12 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.db import models
 from django.db.models import Q
+from simple_history import register
+
+from accounts.audit import AuditedRecords
 
 
 class ApiToken(models.Model):
@@ -26,6 +30,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Never the secret; not its hash either, nor the last-use stamp every request moves.
+    history = AuditedRecords(excluded_fields=["key_hash", "last_used_at"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -48,3 +54,15 @@ class ApiToken(models.Model):
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         return key_id, secret, f"{cls.PREFIX}{key_id}_{secret}"
+
+
+# Who holds which role, and what each role may do. The password (hash) and the login stamp
+# are left out of the history.
+register(
+    User,
+    app="accounts",
+    records_class=AuditedRecords,
+    m2m_fields=["groups", "user_permissions"],
+    excluded_fields=["password", "last_login"],
+)
+register(Group, app="accounts", records_class=AuditedRecords, m2m_fields=["permissions"])

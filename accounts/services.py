@@ -4,8 +4,10 @@ import datetime as dt
 import hmac
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
+from accounts.audit import history_record_changed
 from accounts.models import ApiToken
 
 
@@ -48,4 +50,9 @@ def api_token_authenticate(*, plain: str) -> ApiToken | None:
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke a live token (a revoked one stays as it was); the audit trail records it."""
+    now = timezone.now()
+    with transaction.atomic():
+        if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+            token.refresh_from_db()
+            history_record_changed(objs=[token])

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_mixins import HistoryInline
+from accounts.admin_mixins import AuditedAdmin, HistoryInline
 from accounts.roles import user_is_observer_only
 from agreements.models import (
     Agreement,
@@ -19,14 +19,14 @@ from agreements.services import assessment_record, clause_dates_resolve
 
 
 @admin.register(Party)
-class PartyAdmin(admin.ModelAdmin):
+class PartyAdmin(AuditedAdmin):
     list_display = ["name", "code", "kind", "category"]
     list_filter = ["kind", "category"]
     search_fields = ["name", "code"]
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(AuditedAdmin):
     list_display = ["name", "code", "country", "admin_level", "parent"]
     list_filter = ["country", "admin_level"]
     search_fields = ["name", "code"]
@@ -58,7 +58,7 @@ class MechanismInline(admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(AuditedAdmin):
     list_display = ["__str__", "kind", "status", "negotiation_round", "signed_on", "clause_count"]
     list_filter = ["kind", "status"]
     search_fields = ["title", "short_title", "code", "negotiation_round", "venue"]
@@ -124,7 +124,7 @@ class ClauseRevisionInline(HistoryInline):
 
 
 @admin.register(Clause)
-class ClauseAdmin(admin.ModelAdmin):
+class ClauseAdmin(AuditedAdmin):
     list_display = [
         "reference",
         "title",
@@ -262,7 +262,7 @@ class ImplementationAssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(VerificationMechanism)
-class VerificationMechanismAdmin(admin.ModelAdmin):
+class VerificationMechanismAdmin(AuditedAdmin):
     list_display = [
         "name",
         "agreement",

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.audit import audit_reason, audit_reason_current, history_bulk_create
 from agreements.geo import geometry_problem
 from agreements.models import (
     Agreement,
@@ -754,7 +755,7 @@ def _agreement_write(*, plan: _Plan, parties: dict[str, Party], result: LoadResu
     ]
     if stale or fresh:
         AgreementParty.objects.filter(pk__in=stale).delete()
-        AgreementParty.objects.bulk_create(fresh)
+        history_bulk_create(model=AgreementParty, objs=fresh)
         if not result.created and not result.agreement_updated:
             agreement.save(update_fields=["updated_at"])
             result.agreement_updated = True
@@ -926,6 +927,7 @@ def _write(*, plan: _Plan, source: str, by: AbstractBaseUser | None) -> LoadResu
         ClauseRevision(clause_id=pk, changed_by=by, source=source, changes=shown)
         for pk, shown in changes.items()
     )
+    # Not in the audit trail: updated_at is left out of it, the changes themselves are in.
     Clause.objects.filter(pk__in=changes).update(updated_at=timezone.now())
     result.revisions = len(changes)
     in_file = {clauses[ref].pk for ref in plan.clauses}
@@ -940,7 +942,7 @@ def agreement_load_text(
     """Check an agreement file's text fully, then create or update it in one transaction."""
     plan = _plan_read(text=text, source=source)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_reason(audit_reason_current() or f"load {source}"):
             return _write(plan=plan, source=source, by=by)
     except ValidationError as exc:  # clause_dates_resolve refusing a cycle the checks missed
         line = plan.lines.get("clauses", 1)

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from accounts.audit import AuditedRecords
+
 
 class Party(models.Model):
     class Kind(models.TextChoices):
@@ -27,6 +29,7 @@ class Party(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.STATE)
     notes = models.TextField(blank=True)
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["name"]
@@ -51,6 +54,7 @@ class Area(models.Model):
     min_lat = models.FloatField(null=True, blank=True)
     max_lon = models.FloatField(null=True, blank=True)
     max_lat = models.FloatField(null=True, blank=True)
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["name"]
@@ -110,6 +114,7 @@ class Agreement(models.Model):
     parties = models.ManyToManyField(Party, through="AgreementParty", related_name="agreements")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = AuditedRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-signed_on", "title"]
@@ -144,6 +149,7 @@ class AgreementParty(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE)
     party = models.ForeignKey(Party, on_delete=models.PROTECT)
     role = models.CharField(max_length=20, choices=Role.choices)
+    history = AuditedRecords()
 
     class Meta:
         verbose_name = "party to the agreement"
@@ -222,6 +228,9 @@ class Clause(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = AuditedRecords(
+        excluded_fields=["updated_at"], m2m_fields=["obliged_parties", "prerequisites", "areas"]
+    )
 
     class Meta:
         ordering = ["agreement", "position"]
@@ -329,6 +338,7 @@ class VerificationMechanism(models.Model):
     active_from = models.DateField(null=True, blank=True)
     active_until = models.DateField(null=True, blank=True)
     description = models.TextField(blank=True)
+    history = AuditedRecords(m2m_fields=["clauses"])
 
     class Meta:
         ordering = ["agreement", "name"]

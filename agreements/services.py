@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.audit import history_bulk_update
 from agreements.models import Agreement, Clause, DateAnchor, ImplementationAssessment
 
 
@@ -56,8 +57,11 @@ def clause_dates_resolve(*, agreement: Agreement) -> int:
             break
     else:
         raise ValidationError(f"Clause dates of {agreement.code} refer to each other in a cycle.")
-    Clause.objects.bulk_update(
-        [clauses[pk] for pk in changed], ["in_force_from", "deadline"], batch_size=500
+    history_bulk_update(
+        model=Clause,
+        objs=[clauses[pk] for pk in changed],
+        fields=["in_force_from", "deadline"],
+        batch_size=500,
     )
     return len(changed)
 

@@ -35,10 +35,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "simple_history",
     "accounts",
     "agreements",
     "reports",
     "monitor",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The audit trail records the request's user (DRF's token user too: docs/audit.md).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -268,6 +272,13 @@ SPECTACULAR_SETTINGS = {
         "PayloadStateEnum": "reports.models.InboundPayload.State",
     },
 }
+
+# --- Audit trail (docs/audit.md) ---------------------------------------------------------
+# Read-only: no revert from the admin, and the history views need the historical model's
+# view permission (administrators), not only the model's.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Webhooks -----------------------------------------------------------------------------
 # Targets on private, loopback, link-local or reserved addresses are refused (SSRF) unless

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_mixins import HistoryInline, RecordAdmin
+from accounts.admin_mixins import AuditedAdmin, HistoryInline, RecordAdmin
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig, Severity
 from monitor.rules import RULES
 from monitor.services import alert_set_state
@@ -204,7 +204,7 @@ class RuleConfigForm(forms.ModelForm):
 
 
 @admin.register(RuleConfig)
-class RuleConfigAdmin(admin.ModelAdmin):
+class RuleConfigAdmin(AuditedAdmin):
     form = RuleConfigForm
     list_display = ["rule", "agreement", "enabled", "params", "severity", "defaults"]
     list_filter = ["rule", "enabled", "agreement"]

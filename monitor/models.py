@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.audit import AuditedRecords
 from agreements.models import Agreement, Area, Clause, Party
 from reports.models import Observation
 
@@ -26,6 +27,7 @@ class RuleConfig(models.Model):
         choices=Severity.choices, null=True, blank=True, help_text="Empty: the rule's default."
     )
     updated_at = models.DateTimeField(auto_now=True)
+    history = AuditedRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = "rule configuration"

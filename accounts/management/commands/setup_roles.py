@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from accounts.audit import audit_reason
 from accounts.roles import roles_sync
 
 
@@ -7,5 +8,7 @@ class Command(BaseCommand):
     help = "Create the observer, analyst and api consumer groups with their permissions."
 
     def handle(self, *args, **options):
-        for role, count in roles_sync().items():
+        with audit_reason("setup_roles"):
+            counts = roles_sync()
+        for role, count in counts.items():
             self.stdout.write(f"{role}: {count} permissions")

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.audit import audit_reason
 from agreements.loader import AgreementFileError, LoadResult, agreement_load_file
 
 
@@ -33,7 +34,8 @@ class Command(BaseCommand):
         failed = []
         for path in files:
             try:
-                result = agreement_load_file(path=path)
+                with audit_reason(f"load_agreement {path}"):
+                    result = agreement_load_file(path=path)
             except AgreementFileError as exc:
                 failed.append(str(exc))
                 continue
