@@ -4,6 +4,9 @@ import os
 
 from celery import Celery
 
+import config.logs  # noqa: F401  (signals: request ids travel with tasks; workers log as Django)
+from config.heartbeat import WorkerHeartbeat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("accord_monitor")
@@ -22,5 +25,8 @@ app.conf.beat_schedule = {
     "evaluate-all-rules": {"task": "monitor.evaluate_all", "schedule": 300.0},
     "requeue-webhooks": {"task": "monitor.notify_requeue", "schedule": 60.0},
 }
+
+# Workers write a heartbeat into the broker's Redis for /readyz (config.heartbeat).
+app.steps["consumer"].add(WorkerHeartbeat)
 
 app.autodiscover_tasks()

@@ -66,3 +66,19 @@ def env_database(name: str, default: str) -> dict:
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{name}={raw!r} names an unsupported database scheme.")
     return config
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """Comma-separated CIDRs (``10.0.0.0/8,::1/128``); an empty value means none."""
+    import ipaddress
+
+    raw = os.environ.get(name)
+    if raw is not None and raw.strip() == "":
+        return []
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not an IP network.") from None
+    return networks

@@ -10,7 +10,7 @@ from pathlib import Path
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list, env_str
+from config.env import env_bool, env_database, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id covers every line the rest of the stack logs (config.logs).
+    "config.request_id.RequestIdMiddleware",
     # Before SecurityMiddleware: an API call over plain HTTP gets an error, not a redirect.
     "config.security.ApiHttpsRequiredMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -203,10 +205,37 @@ CELERY_TASK_DEFAULT_QUEUE = "ingest"
 # --- Accord Monitor -----------------------------------------------------------------------
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", default=False)
 
+# JSON lines for a log shipper in production; every line names its request or task (config.logs).
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of: json, text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "context": {
+            "()": "config.logs.ContextFilter",
+            "default": "-" if LOG_FORMAT == "text" else None,
+        }
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(task_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # One line per task is noise in the embedded mode; workers log with -l INFO anyway.
@@ -217,6 +246,16 @@ LOGGING = {
     },
 }
 
+# Health and metrics (config.health, config.metrics; docs/operations.md). Seconds.
+READY_WORKER_MAX_AGE = env_int("READY_WORKER_MAX_AGE", 60, minimum=1)
+READY_BACKLOG_MAX_AGE = env_int("READY_BACKLOG_MAX_AGE", 600, minimum=1)
+READY_EVALUATION_MAX_AGE = env_int("READY_EVALUATION_MAX_AGE", 600, minimum=1)  # beat: 300 s
+# Failing checks that make /readyz answer 503; the others only warn.
+READY_CRITICAL_CHECKS = env_list("READY_CRITICAL_CHECKS", ["database", "broker", "worker"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")  # scrapers send "Authorization: Bearer <token>"
+# Addresses that may scrape /metrics without the token; "" for none.
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+
 # Ingestion limits and timings (seconds).
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 150 * 1024 * 1024, minimum=1024)
 INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 5, minimum=1)
@@ -224,6 +263,13 @@ INGEST_CLAIM_TIMEOUT = env_int("INGEST_CLAIM_TIMEOUT", CELERY_TASK_TIME_LIMIT + 
 INGEST_REQUEUE_AFTER = env_int("INGEST_REQUEUE_AFTER", 60, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = INGEST_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Evidence files (reports.evidence): the type is read from the content, never the client.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+EVIDENCE_ALLOWED_TYPES = env_list(
+    "EVIDENCE_ALLOWED_TYPES",
+    ["image/jpeg", "image/png", "application/pdf", "text/plain", "text/csv", "video/mp4"],
+)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

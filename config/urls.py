@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config import health, metrics
+
 admin.site.site_header = "Accord Monitor"
 admin.site.site_title = "Accord Monitor"
 admin.site.index_title = "Agreements, reports and alerts"
@@ -16,5 +18,9 @@ urlpatterns = [
     # The split view serves its setup script as a file: no inline script for the CSP to allow.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("scorecards/", include("monitor.urls")),
+    # For load balancers and Prometheus: plain views, no session, no throttling (config.health).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", RedirectView.as_view(pattern_name="scorecards:overview", permanent=False)),
 ]
