@@ -3,18 +3,19 @@ analysts' acknowledge / resolve."""
 
 import datetime as dt
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from agreements.models import Agreement, Clause
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig
 from monitor.rules import RULES, Finding, Rule
+from monitor.scope import clauses_in_force, fetch_rows
 from monitor.webhooks import transitions_dispatch_on_commit
 
 State = Alert.State
@@ -76,10 +77,31 @@ def rules_evaluate(
     configs = {
         (c.agreement_id, c.rule): c for c in RuleConfig.objects.filter(agreement_id__in=agreements)
     }
-    from monitor.scope import clauses_in_force
-
     in_force = clauses_in_force(scope, as_of)
     result = Evaluation(as_of=as_of, agreements=agreements)
+    with transaction.atomic():
+        _work_mem()
+        _evaluate(result, in_force, agreements, configs, rules, as_of)
+    result.clauses = scope.count()
+    return result
+
+
+def _work_mem() -> None:
+    """Room for the sorts of the grouped rule queries, for this transaction only: with the
+    default 4 MB a full evaluation's groups spill to disk."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
+def _evaluate(
+    result: Evaluation,
+    in_force: QuerySet[Clause],
+    agreements: list[int],
+    configs: dict[tuple[int, str], RuleConfig],
+    rules: list[str] | None,
+    as_of: dt.datetime,
+) -> None:
     for code, rule in RULES.items():
         if rules and code not in rules:
             continue
@@ -98,8 +120,6 @@ def rules_evaluate(
             result.findings.extend(findings)
             found += len(findings)
         result.per_rule[code] = found
-    result.clauses = scope.count()
-    return result
 
 
 def _lock() -> None:
@@ -131,10 +151,14 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
         live_q = live_q.filter(clause_id__in=clause_ids)
     # Two steps, so a steady state with tens of thousands of live alerts stays cheap: first
     # a light row per alert (its digest), then full rows only for those that change.
+    # last_seen is compared in SQL: reading tens of thousands of timestamps costs more.
+    seen_long_ago = ExpressionWrapper(
+        Q(last_seen__lte=now - LAST_SEEN_RESOLUTION), output_field=BooleanField()
+    )
     light = {
-        fp: (pk, digest, last_seen)
-        for pk, fp, digest, last_seen in live_q.values_list(
-            "id", "fingerprint", "digest", "last_seen"
+        fp: (pk, digest, stale)
+        for pk, fp, digest, stale in fetch_rows(
+            live_q.annotate(stale=seen_long_ago).values_list("id", "fingerprint", "digest", "stale")
         )
     }
     digests = {fp: _digest(f) for fp, f in findings.items()}
@@ -146,8 +170,8 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
     }
     stale_seen = [
         pk
-        for fp, (pk, digest, last_seen) in light.items()
-        if fp in findings and digest == digests[fp] and last_seen <= now - LAST_SEEN_RESOLUTION
+        for fp, (pk, digest, stale) in light.items()
+        if stale and fp in findings and digest == digests[fp]
     ]
     reopenable = {}
     missing = [fp for fp in findings if fp not in light]
@@ -311,9 +335,11 @@ def _details(finding: Finding) -> dict:
 
 def _digest(finding: Finding) -> str:
     """What an alert shows, hashed: equal digests mean nothing to write."""
-    content = [finding.title[:300], finding.explanation, finding.severity, _details(finding)]
+    # repr, not JSON: the details are plain values built in a fixed order, and a digest is
+    # only ever compared with one this code made (a change of code rewrites alerts once).
+    content = (finding.title[:300], finding.explanation, finding.severity, finding.details)
     return hashlib.sha1(
-        json.dumps(content, sort_keys=True, default=str).encode(), usedforsecurity=False
+        repr((content, finding.evidence)).encode(), usedforsecurity=False
     ).hexdigest()
 
 

@@ -62,12 +62,15 @@ class AccessRestricted(Rule):
                 hits[c["clause_id"]]["n"] -= c["n"]
         if not hits:
             return []
-        evidence = latest_ids(on_clause.filter(clause_id__in=hits), ["clause_id"])
+        # Every clause of on_clause is in hits: no id list to send (it would be thousands long).
+        evidence = latest_ids(on_clause, ["clause_id"])
         area_evidence = latest_ids(restricted.filter(area_id__in=list(in_areas)), ["area_id"])
         area_ids = {a["area__name"]: i for i, a in in_areas.items()}
         findings = []
-        for row in clauses.filter(pk__in=hits).values(*CLAUSE_FIELDS):
-            hit = hits[row["pk"]]
+        for row in clauses.values(*CLAUSE_FIELDS):
+            hit = hits.get(row["pk"])
+            if hit is None:
+                continue
             ids = list(evidence.get((row["pk"],), []))
             for name in hit["areas"]:
                 ids += area_evidence.get((area_ids[name],), [])

@@ -35,9 +35,18 @@ class StaleMonitoring(Rule):
             missions__reports__status__in=[ReportStatus.ACCEPTED, ReportStatus.SUPERSEDED],
             missions__reports__filed_at__lte=as_of,
         )
+        through = VerificationMechanism.clauses.through
+        # Exists, not a join on the clauses: joining mechanism x clauses x reports before the
+        # aggregate multiplies the rows by the number of clauses each mechanism covers.
         mechanisms = (
-            VerificationMechanism.objects.filter(active_mechanisms_q(day), clauses__in=clauses)
-            .distinct()
+            VerificationMechanism.objects.filter(
+                active_mechanisms_q(day),
+                Exists(
+                    through.objects.filter(
+                        verificationmechanism_id=OuterRef("pk"), clause__in=clauses
+                    )
+                ),
+            )
             .annotate(last_filed=Max("missions__reports__filed_at", filter=filed))
             .values("pk", "name", "reporting_interval", "grace", "active_from", "last_filed")
         )
@@ -53,7 +62,6 @@ class StaleMonitoring(Rule):
             info[m["pk"]] = m
             if status != CadenceStatus.OVERDUE:
                 fresh.append(m["pk"])
-        through = VerificationMechanism.clauses.through
         covering = through.objects.filter(
             Q(verificationmechanism__active_from__isnull=True)
             | Q(verificationmechanism__active_from__lte=day),

@@ -2,18 +2,19 @@ import datetime as dt
 
 from django.db.models import Count, Max, Min, Sum
 
+from agreements.models import Party
 from monitor.models import Severity
-from monitor.rules.base import Finding, Rule, ago, clause_label, register
-from monitor.scope import latest_ids, observations_at, verification_at_least
+from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, register
+from monitor.scope import (
+    fetch_rows,
+    latest_ids,
+    latest_ids_aggregate,
+    observations_at,
+    verification_at_least,
+)
 from reports.models import Observation
 
 GROUP = ["clause_id", "party_id"]
-LABELS = {
-    "clause__reference": "reference",
-    "clause__title": "title",
-    "clause__agreement__short_title": "agreement__short_title",
-    "clause__agreement__title": "agreement__title",
-}
 
 
 def violations(clauses, as_of, params):
@@ -48,47 +49,59 @@ class ViolationRecorded(Rule):
 
     def find(self, *, clauses, as_of, params, severity):
         observed = violations(clauses, as_of, params)
-        groups = list(
-            observed.values(*GROUP, "clause__agreement_id", "party__name", *LABELS)
-            .annotate(
-                n=Count("id"),
-                worst=Max("severity"),
-                quantity=Sum("quantity"),
-                first=Min("occurred_at"),
-                last=Max("occurred_at"),
-            )
+        figures = {
+            "n": Count("id"),
+            "worst": Max("severity"),
+            "quantity": Sum("quantity"),
+            "first": Min("occurred_at"),
+            "last": Max("occurred_at"),
+        }
+        latest = latest_ids_aggregate()
+        if latest is not None:
+            figures["evidence"] = latest
+        # Grouped by ids only (a narrow sort); the labels come from the clauses afterwards.
+        groups = fetch_rows(
+            observed.values(*GROUP)
+            .annotate(**figures)
             .filter(n__gte=params["threshold"])
             .order_by()
+            .values_list(*GROUP, *figures)
         )
         if not groups:
             return []
-        evidence = latest_ids(observed, GROUP)
+        evidence = None if latest is not None else latest_ids(observed, GROUP)
+        labels = {row["pk"]: row for row in clauses.values(*CLAUSE_FIELDS)}
+        party_names = dict(Party.objects.values_list("pk", "name"))
+        window_days = params["window_days"]
         findings = []
-        for g in groups:
-            row = {new: g[old] for old, new in LABELS.items()}
-            who = f" attributed to {g['party__name']}" if g["party__name"] else ""
-            counted = f", {g['quantity']} counted events" if g["quantity"] else ""
+        for clause_id, party_id, n, worst, quantity, first, last, *latest_ids_ in groups:
+            row = labels[clause_id]
+            party = party_names.get(party_id)
+            who = f" attributed to {party}" if party else ""
+            counted = f", {quantity} counted events" if quantity else ""
+            label = clause_label(row)
             findings.append(
                 Finding(
                     rule=self.code,
-                    clause_id=g["clause_id"],
-                    party_id=g["party_id"],
-                    agreement_id=g["clause__agreement_id"],
-                    severity=severity or max(g["worst"], Severity.LOW),
-                    title=f"Violations{who}: {clause_label(row)}",
+                    clause_id=clause_id,
+                    party_id=party_id,
+                    agreement_id=row["agreement_id"],
+                    severity=severity or max(worst, Severity.LOW),
+                    title=f"Violations{who}: {label}",
                     explanation=(
-                        f"{g['n']} violation(s){who} of {clause_label(row)} recorded in the last "
-                        f"{params['window_days']} days{counted}; "
-                        f"the latest {ago(g['last'], as_of)}."
+                        f"{n} violation(s){who} of {label} recorded in the last "
+                        f"{window_days} days{counted}; the latest {ago(last, as_of)}."
                     ),
-                    evidence=evidence.get((g["clause_id"], g["party_id"]), []),
+                    evidence=latest_ids_[0]
+                    if evidence is None
+                    else evidence.get((clause_id, party_id), []),
                     details={
-                        "count": g["n"],
-                        "worst_severity": g["worst"],
-                        "quantity": g["quantity"],
-                        "first": g["first"].isoformat(),
-                        "last": g["last"].isoformat(),
-                        "window_days": params["window_days"],
+                        "count": n,
+                        "worst_severity": worst,
+                        "quantity": quantity,
+                        "first": first.isoformat(),
+                        "last": last.isoformat(),
+                        "window_days": window_days,
                     },
                 )
             )
