@@ -118,6 +118,10 @@ class EvidenceFileInline(admin.TabularInline):
         url = reverse("api:evidence-download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_name or f"file {obj.pk}")
 
+    def get_queryset(self, request):
+        # Django asks has_view_permission without the report here; it was asked with it before.
+        return EvidenceFile.objects.select_related("observation", "uploaded_by")
+
     # Row-level access comes from the report (the admin lists only reports the user may see).
     def has_view_permission(self, request, obj=None):
         return obj is not None and request.user.has_perm("reports.view_report")

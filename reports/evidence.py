@@ -79,13 +79,14 @@ def _text_type(head: bytes, name: str) -> str | None:
 def _looks_tabular(text: str) -> bool:
     lines = [line for line in text.splitlines()[:20] if line.strip()]
     if len(lines) < 2:
-        return len(lines) == 1
+        return False
     try:
         dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t")
     except csv.Error:
         return False
-    widths = {len(row) for row in csv.reader(lines[:-1], dialect)}
-    return len(widths) == 1
+    # The last line may be cut at the sniffing boundary; the others must agree on the width.
+    widths = {len(row) for row in csv.reader(lines[:-1] or lines, dialect)}
+    return len(widths) == 1 and widths.pop() >= 2
 
 
 def content_type_detect(head: bytes, name: str = "") -> str:

@@ -6,8 +6,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import renderers, serializers, status
+from rest_framework import serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -140,19 +142,20 @@ class ReportEvidenceView(APIView):
         return Response(EvidenceFileSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
-class AnyContentRenderer(renderers.BaseRenderer):
-    """Lets a download be asked for with any Accept header; the view returns the file itself."""
+class AnyAccept(BaseContentNegotiation):
+    """A download is the file whatever the client accepts; errors are JSON."""
 
-    media_type = "*/*"
-    format = "file"
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class EvidenceDownloadView(APIView):
     permission_classes = [ReportReaders, ReadScope]
-    renderer_classes = [renderers.JSONRenderer, AnyContentRenderer]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = AnyAccept
 
     @extend_schema(
         operation_id="evidence_download",
