@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html_join
+from simple_history.models import HistoricalRecords
 from simple_history.utils import get_m2m_reverse_field_name
 
 from accounts.admin_mixins import RecordAdmin
@@ -20,44 +22,74 @@ def _value(value) -> str:
     return "-" if value in (None, "") else str(value)
 
 
-def _m2m_value(field, rows: list[dict]) -> str:
-    other = get_m2m_reverse_field_name(field)
-    return ", ".join(sorted(str(row[other]) for row in rows)) or "-"
+def _m2m_links(records: list) -> dict[str, dict[int, set]]:
+    """{m2m field: {history_id: linked ids}} for ``records``, one query per M2M field."""
+    links: dict[str, dict[int, set]] = {}
+    if not records:
+        return links
+    ids = [r.history_id for r in records]
+    for field in records[0]._history_m2m_fields:
+        m2m_history = HistoricalRecords.m2m_models[field]
+        other = m2m_history._meta.get_field(get_m2m_reverse_field_name(field)).attname
+        by_record: dict[int, set] = {history_id: set() for history_id in ids}
+        for history_id, target in m2m_history.objects.filter(history__in=ids).values_list(
+            "history_id", other
+        ):
+            by_record[history_id].add(target)
+        links[field.name] = by_record
+    return links
+
+
+def _ids(values: set) -> str:
+    return ", ".join(str(v) for v in sorted(values)) or "-"
+
+
+def changes_load(records: list) -> None:
+    """Set ``audit_changes`` on each history record: [(field, old, new)] against the object's
+    previous record (a creation shows its values, a deletion none), in a fixed number of
+    queries whatever the number of records."""
+    if not records:
+        return
+    model = type(records[0])
+    pk_name = records[0].instance_type._meta.pk.attname
+    previous_ids = {}
+    for r in records:  # the admin's queryset has annotated it; a lone record looks it up
+        if hasattr(r, "previous_id"):
+            previous_ids[r.history_id] = r.previous_id
+        else:
+            earlier = model.objects.filter(
+                **{pk_name: getattr(r, pk_name)}, history_id__lt=r.history_id
+            )
+            previous_ids[r.history_id] = (
+                earlier.order_by("-history_id").values_list("history_id", flat=True).first()
+            )
+    previous = model.objects.in_bulk(
+        [i for i in previous_ids.values() if i], field_name="history_id"
+    )
+    links = _m2m_links([*records, *previous.values()])
+    fields = [f for f in records[0].tracked_fields if f.editable and not f.primary_key]
+    for record in records:
+        before = previous.get(previous_ids.get(record.history_id))
+        changes = []
+        if record.history_type != "-":
+            for field in fields:
+                new = getattr(record, field.attname)
+                old = getattr(before, field.attname) if before else None
+                if before is None or old != new:
+                    changes.append((field.name, "" if before is None else _value(old), _value(new)))
+            for name, by_record in links.items():
+                new = by_record[record.history_id]
+                old = by_record[before.history_id] if before else set()
+                if old != new:
+                    changes.append((name, _ids(old), _ids(new)))
+        record.audit_changes = sorted(changes)
 
 
 def changes_of(record) -> list[tuple[str, str, str]]:
-    """(field, old, new) for each value ``record`` changed against the object's previous
-    record; a creation shows its values, a deletion nothing."""
-    if record.history_type == "-":
-        return []
-    pk_name = record.instance_type._meta.pk.attname
-    previous = (
-        type(record)
-        .objects.filter(**{pk_name: getattr(record, pk_name)})
-        .filter(history_id__lt=record.history_id)
-        .order_by("-history_id")
-        .first()
-    )
-    m2m = {field.name: field for field in record._history_m2m_fields}
-    if previous is None:
-        return [
-            (field.name, "", _value(getattr(record, field.attname)))
-            for field in record.tracked_fields
-            if field.editable and not field.primary_key
-        ]
-    delta = record.diff_against(previous)
-    return [
-        (
-            change.field,
-            _m2m_value(m2m[change.field], change.old)
-            if change.field in m2m
-            else _value(change.old),
-            _m2m_value(m2m[change.field], change.new)
-            if change.field in m2m
-            else _value(change.new),
-        )
-        for change in delta.changes
-    ]
+    """(field, old, new) for each value ``record`` changed (see ``changes_load``)."""
+    if not hasattr(record, "audit_changes"):
+        changes_load([record])
+    return record.audit_changes
 
 
 class HistoryAdmin(RecordAdmin):
@@ -75,6 +107,23 @@ class HistoryAdmin(RecordAdmin):
     list_select_related = ["history_user"]
     list_per_page = 50
     readonly_fields = ["changes"]
+
+    def get_queryset(self, request):
+        history = self.model
+        pk_name = history.instance_type._meta.pk.attname
+        previous = (
+            history.objects.filter(
+                **{pk_name: OuterRef(pk_name)}, history_id__lt=OuterRef("history_id")
+            )
+            .order_by("-history_id")
+            .values("history_id")[:1]
+        )
+        return super().get_queryset(request).annotate(previous_id=Subquery(previous))
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        changes_load(list(changelist.result_list))
+        return changelist
 
     def get_fields(self, request, obj=None):
         return ["history_date", "history_type", "history_user", "history_change_reason", "changes"]
