@@ -173,6 +173,7 @@ def main() -> None:
         "DATABASE_URL": args.database_url,
         "DJANGO_SETTINGS_MODULE": "bench.floor_settings",
         "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback: no TLS to redirect to
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1",
         "API_RATE_LIMIT": "100000000/min",
