@@ -120,6 +120,69 @@ def report_fields(report, *, evidence_from_disk: bool = False) -> dict:
     }
 
 
+_text = json.encoder.encode_basestring  # JSON string, non-ASCII kept: as ensure_ascii=False
+
+
+def _time_text(value: dt.datetime) -> str:
+    value = value.astimezone(dt.UTC)
+    return (
+        f'"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:'
+        f'{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}Z"'
+    )
+
+
+def _scalar_text(value) -> str:
+    """One value as ``_dump`` writes it, without its general machinery: this runs per cell."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _text(repr(value))
+    if isinstance(value, dt.datetime):
+        return _time_text(value)
+    if not value:  # the usual empty attributes / evidence_urls
+        return "{}" if isinstance(value, dict) else "[]"
+    return _dump(value).decode("utf-8")
+
+
+def _nullable(write):
+    return lambda value: "null" if value is None else write(value)
+
+
+# Per column, the writer for the type the database returns there (no per-cell type tests:
+# this runs for every cell of every accepted report). JSON columns take the general path.
+_COLUMN_WRITERS = {
+    "attributes": _scalar_text,
+    "evidence_urls": _scalar_text,
+    "occurred_at": _nullable(_time_text),
+    "latitude": _nullable(lambda value: _text(repr(float(value)))),
+    "longitude": _nullable(lambda value: _text(repr(float(value)))),
+    "information_credibility": _nullable(str),
+    "quantity": _nullable(str),
+    "sequence": _nullable(str),
+    "severity": _nullable(str),
+}
+_OBSERVATION_COLUMNS = [
+    (("," if number else "{") + _text(key) + ":", _COLUMN_WRITERS.get(key, _nullable(_text)))
+    for number, key in enumerate(_OBSERVATION_KEYS)
+]
+
+
+def observation_json(row: tuple) -> bytes:
+    """One observation row (values in OBSERVATION_FIELDS order) as canonical JSON."""
+    parts = [
+        prefix + write(value)
+        for (prefix, write), value in zip(_OBSERVATION_COLUMNS, row, strict=True)
+    ]
+    parts.append("}")
+    return "".join(parts).encode("utf-8")
+
+
 def _observation_rows(report) -> Iterator[tuple]:
     rows = report.observations.order_by("sequence", "id").values_list(*_OBSERVATION_PATHS)
     return rows.iterator(chunk_size=CHUNK_SIZE)
@@ -141,7 +204,7 @@ def canonical_chunks(report, *, evidence_from_disk: bool = False) -> Iterator[by
             continue
         yield b"["
         for number, row in enumerate(_observation_rows(report)):
-            yield (b"," if number else b"") + _dump(dict(zip(_OBSERVATION_KEYS, row, strict=True)))
+            yield (b"," if number else b"") + observation_json(row)
         yield b"]"
     yield b"}"
 

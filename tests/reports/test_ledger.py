@@ -131,6 +131,34 @@ def test_canonical_bytes_are_sorted_compact_json_with_utc_times(chain):
     assert [o["sequence"] for o in data["observations"]] == [1, 2, 3]
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {
+            "description": 'Quote " backslash \\ tab \t newline \n NUL-ish \x01 é Ж 😀',
+            "occurred_at": dt.datetime(
+                2025, 3, 1, 8, 5, 9, 1234, tzinfo=dt.timezone(dt.timedelta(hours=3))
+            ),
+            "latitude": -0.000012,
+            "longitude": 180.0,
+            "attributes": {"z": 1.5, "a": [None, True, "x", {"k": 2}], "n": 10**20},
+            "evidence_urls": ["https://example.org/ä.jpg"],
+            "quantity": None,
+            "area": None,
+        },
+    ],
+)
+def test_the_fast_observation_encoder_writes_what_json_dumps_writes(values):
+    row = {key: f"value of {key}" for key, _ in ledger.OBSERVATION_FIELDS}
+    row.update(sequence=3, severity=2, information_credibility=6, quantity=12)
+    row.update(occurred_at=START, latitude=47.25, longitude=37.0)
+    row.update(attributes={}, evidence_urls=[])
+    row.update(values)
+    cells = tuple(row[key] for key, _ in ledger.OBSERVATION_FIELDS)
+    assert ledger.observation_json(cells) == ledger._dump(row)
+
+
 def test_streaming_in_small_chunks_gives_the_same_hash(chain, monkeypatch):
     report = chain[1]
     monkeypatch.setattr(ledger, "CHUNK_SIZE", 1)
