@@ -11,7 +11,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -45,7 +56,7 @@ def implementation_rate(levels: list[int]) -> float | None:
     return round(sum(levels) / (len(levels) * 3) * 100, 1)
 
 
-def levels_as_of(clause_ids: list[int], as_of: dt.date | None) -> dict[int, int]:
+def levels_as_of(clause_ids: list[int] | QuerySet, as_of: dt.date | None) -> dict[int, int]:
     latest = ImplementationAssessment.objects.filter(clause=OuterRef("pk"))
     if as_of is not None:
         latest = latest.filter(assessed_on__lte=as_of)
@@ -72,19 +83,31 @@ def agreement_scorecard(
     """
     now = as_of or timezone.now()
     tree = clause_tree(agreement=agreement)
-    ids = [clause.pk for _, clause in tree]
-    in_force = set(
-        clauses_in_force(Clause.objects.filter(pk__in=ids), now).values_list("pk", flat=True)
-    )
+    # The agreement's clauses as a subquery: a list of a thousand ids is slower to send.
+    scope = Clause.objects.filter(agreement=agreement)
+    ids = scope.values("pk")
+    in_force = set(clauses_in_force(scope, now).values_list("pk", flat=True))
     if as_of is None:
-        complied_on_record = ClauseDay.objects.filter(
-            agreement=agreement, day__lte=now.date(), compliance__gt=0
+        # A semi-join per clause on (clause, day), not a scan of the agreement's whole history.
+        complied_on_record = (
+            Clause.objects.filter(
+                Exists(
+                    ClauseDay.objects.filter(
+                        clause_id=OuterRef("pk"), day__lte=now.date(), compliance__gt=0
+                    )
+                ),
+                agreement=agreement,
+            )
+            .annotate(clause_id=F("pk"))
+            .order_by()
         )
     else:
         # The daily aggregates hold today's reports; as of a past date only what had been
         # filed (and not yet corrected) by then counts, as for the rules.
         complied_on_record = observations_at(as_of).filter(
-            clause_id__in=ids, kind=Observation.Kind.COMPLIANCE, occurred_at__lte=as_of
+            clause__agreement=agreement,
+            kind=Observation.Kind.COMPLIANCE,
+            occurred_at__lte=as_of,
         )
     complied = set(complied_on_record.values_list("clause_id", flat=True).distinct())
     if as_of is None:
@@ -147,6 +170,33 @@ def agreement_scorecard(
     }
 
 
+class _WeekOfDate(Func):
+    """The Monday of a date's week, as a date (PostgreSQL returns DATE_TRUNC's result as a
+    timestamp, which costs a parse per row; as a date it does not)."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return TruncWeek(*self.source_expressions, output_field=DateField()).as_sql(
+            compiler, connection, **extra
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(DATE_TRUNC('week', {sql})::date)", params
+
+
+def _week_of(field: str) -> Func:
+    return _WeekOfDate(F(field))
+
+
+def _sum_by(rows: list[dict], *keys: str) -> list[dict]:
+    totals: dict[tuple, int] = defaultdict(int)
+    for row in rows:
+        totals[tuple(row[k] for k in keys)] += row["n"] or 0
+    return [{**dict(zip(keys, key, strict=True)), "n": n} for key, n in totals.items()]
+
+
 def _weeks(start: dt.date, end: dt.date) -> list[dt.date]:
     first = start - dt.timedelta(days=start.weekday())
     return [first + dt.timedelta(weeks=i) for i in range((end - first).days // 7 + 1)]
@@ -166,21 +216,23 @@ def period_figures(
     if source == "aggregates":
         days = ClauseDay.objects.filter(agreement=agreement, day__gte=start, day__lte=end)
         clause_weeks = (
-            days.annotate(week=TruncWeek("day"))
+            days.annotate(week=_week_of("day"))
             .values("clause_id", "week")
             .annotate(v=Sum("violations"), c=Sum("compliance"))
             .order_by()
         )
-        parties = PartyDay.objects.filter(agreement=agreement, day__gte=start, day__lte=end)
-        party_weeks = (
-            parties.annotate(week=TruncWeek("day"))
-            .values("party__code", "week")
+        # One pass over the party rows, by party, category and week; both views are summed
+        # from it below.
+        codes = dict(Party.objects.values_list("pk", "code"))
+        party_rows = [
+            {**row, "party__code": codes[row["party_id"]]}
+            for row in PartyDay.objects.filter(agreement=agreement, day__gte=start, day__lte=end)
+            .annotate(week=_week_of("day"))
+            .values("party_id", "category", "week")
             .annotate(n=Sum("violations"))
             .order_by()
-        )
-        party_categories = (
-            parties.values("party__code", "category").annotate(n=Sum("violations")).order_by()
-        )
+        ]
+        party_weeks, party_categories = party_rows, _sum_by(party_rows, "party__code", "category")
     else:
         raw = Observation.objects.filter(
             report__status=ReportStatus.ACCEPTED,

@@ -1,6 +1,7 @@
 """Scorecard pages for analysts (and observers, for the agreements their missions serve)."""
 
 import datetime as dt
+from html import escape as html_escape  # the same as Django's escape, without its lazy wrapper
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,7 +11,6 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from accounts.roles import ANALYST, OBSERVER, user_has_role
@@ -99,7 +99,8 @@ def agreement(request, code: str):
         agreement=target, state__in=["open", "acknowledged"]
     ).values_list("clause_id", "severity", "explanation"):
         alerts.setdefault(clause_id, []).append(
-            f'<div class="sev-{severity}">{Severity(severity).label}: {escape(explanation)}</div>'
+            f'<div class="sev-{severity}">{Severity(severity).label}: '
+            f"{html_escape(explanation)}</div>"
         )
     moment = as_of or timezone.now()
     filed = Q(
@@ -130,13 +131,13 @@ def agreement(request, code: str):
         names = "; ".join(sorted(watchers.get(c.pk, [])))
         table.append(
             f'<tr><td class="indent-{row.depth}"><a href="{clause_url}{c.pk}/">'
-            f"{escape(c.reference)}</a> {escape(c.title)}"
-            f'<div class="muted">{escape(c.get_category_display())}</div></td>'
+            f"{html_escape(c.reference)}</a> {html_escape(c.title)}"
+            f'<div class="muted">{html_escape(c.get_category_display())}</div></td>'
             f'<td><span class="status s-{row.status}" data-status="{row.status}">'
-            f"{escape(row.status_label)}</span></td>"
+            f"{html_escape(row.status_label)}</span></td>"
             f"<td>{'N/A' if row.level is None else row.level}</td>"
             f"<td>{date_format(c.deadline, 'j M Y') if c.deadline else '—'}</td>"
-            f"<td>{escape(names) if names else '<em>nobody</em>'}</td>"
+            f"<td>{html_escape(names) if names else '<em>nobody</em>'}</td>"
             f"<td>{''.join(alerts.get(c.pk, [])) or '—'}</td>"
             f"<td>{totals[c.pk][0]} / {totals[c.pk][1]}</td></tr>"
         )
@@ -162,7 +163,7 @@ def agreement(request, code: str):
             [
                 (
                     r.clause.reference,
-                    [tuple(c) for c in card["heatmap"].get(r.clause.pk, [[0, 0]] * len(weeks))],
+                    card["heatmap"].get(r.clause.pk, [[0, 0]] * len(weeks)),
                 )
                 for r in rows
             ],
