@@ -316,3 +316,29 @@ def test_the_data_migration_chains_existing_reports_by_acceptance_time(world):
     assert later.ledger_prev_hash == earlier.ledger_hash
     assert ledger_verify() == []
     assert ledger_backfill(report_model=Report) == 0  # nothing left to chain
+
+
+# --- the API ------------------------------------------------------------------------------
+
+
+def test_the_report_api_shows_the_ledger_fields_read_only(client, chain, world, analyst):
+    from django.urls import reverse
+
+    from tests.api.conftest import bearer
+
+    draft = ReportFactory(mission=world.mission_a, external_id="A-DRAFT")
+    headers = bearer(analyst)
+    accepted = client.get(reverse("api:report-detail", args=[chain[1].pk]), **headers).json()
+    assert (accepted["ledger_seq"], accepted["ledger_hash"], accepted["ledger_prev_hash"]) == (
+        2,
+        chain[1].ledger_hash,
+        chain[0].ledger_hash,
+    )
+    pending = client.get(reverse("api:report-detail", args=[draft.pk]), **headers).json()
+    assert (pending["ledger_seq"], pending["ledger_hash"], pending["ledger_prev_hash"]) == (
+        None,
+        None,
+        None,
+    )
+    listed = client.get(reverse("api:report-submit"), {"mission": "mission-a"}, **headers).json()
+    assert {r["ledger_seq"] for r in listed["results"]} == {1, 2, 3, None}
