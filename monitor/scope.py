@@ -72,6 +72,16 @@ def observations_at(as_of: dt.datetime) -> QuerySet[Observation]:
     )
 
 
+def with_dependents(clause_ids: list[int]) -> list[int]:
+    """The clauses and those that name one of them as a prerequisite: new violations on a
+    prerequisite change whether the clauses depending on it are flagged."""
+    through = Clause.prerequisites.through
+    dependents = through.objects.filter(to_clause_id__in=clause_ids).values_list(
+        "from_clause_id", flat=True
+    )
+    return sorted(set(clause_ids) | set(dependents))
+
+
 def verification_at_least(level: str) -> list[str]:
     if level not in VERIFICATION_ORDER:
         raise ValueError(f"min_verification must be one of {', '.join(VERIFICATION_ORDER)}")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from agreements.models import Agreement, Clause
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig
 from monitor.rules import RULES, Finding, Rule
-from monitor.scope import clauses_in_force, fetch_rows
+from monitor.scope import clauses_in_force, fetch_rows, with_dependents
 from monitor.webhooks import transitions_dispatch_on_commit
 
 State = Alert.State
@@ -359,8 +359,13 @@ def rules_run(
     agreement_codes: list[str] | None = None,
     clause_ids: list[int] | None = None,
 ) -> EvaluationRun:
-    """Evaluate now and reconcile alerts; recorded as an EvaluationRun."""
+    """Evaluate now and reconcile alerts; recorded as an EvaluationRun.
+
+    With ``clause_ids`` (after an ingest) the clauses that depend on them are evaluated too.
+    """
     started = timezone.now()
+    if clause_ids is not None:
+        clause_ids = with_dependents(clause_ids)
     evaluation = rules_evaluate(
         as_of=started, agreement_codes=agreement_codes, clause_ids=clause_ids
     )

@@ -3,11 +3,12 @@
 import datetime as dt
 
 import pytest
+import time_machine
 
 from agreements.models import Agreement, DateAnchor
 from agreements.services import clause_dates_resolve
 from monitor.models import Alert, RuleConfig, Severity
-from monitor.services import rules_evaluate
+from monitor.services import rules_evaluate, rules_run
 from reports.models import Observation, ReportStatus
 from tests.factories import (
     AgreementFactory,
@@ -529,6 +530,18 @@ def test_prerequisite_breached_flags_a_later_phase_while_its_prerequisite_is_vio
     assert finding.evidence == [violation.pk]
     assert finding.details == {"prerequisites": [world.clause_a.pk]}
     assert "prerequisite clause 1 (Ceasefire)" in finding.explanation
+
+
+def test_an_incremental_run_for_a_prerequisite_also_evaluates_the_clauses_depending_on_it(
+    world,
+):
+    phased(world, phase=2)
+    observe(world.clause_a, world.mission_a, at=AS_OF - DAY)
+    with time_machine.travel(AS_OF, tick=False):
+        # Only clause_a was touched by the ingest; clause_b depends on it.
+        run = rules_run(trigger="ingest", clause_ids=[world.clause_a.pk])
+    assert Alert.objects.filter(rule=PREREQUISITE, clause=world.clause_b, state="open").exists()
+    assert world.clause_b.pk in run.summary["clause_ids"]
 
 
 def test_prerequisite_breached_names_every_breached_prerequisite_in_order(world):
