@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
 from agreements.models import Agreement, Clause
@@ -180,6 +180,15 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
             "fingerprint", "-resolved_at", "-id"
         ):
             reopenable.setdefault(alert.fingerprint, alert)
+    # Alerts a person resolved (not the engine): the resolve is a judgement on what was seen,
+    # so it holds until something new is seen (new evidence, or a higher severity).
+    resolved_by_person = set(
+        AlertTransition.objects.filter(
+            alert_id__in=[a.pk for a in reopenable.values()],
+            kind=Kind.RESOLVED,
+            at__gte=F("alert__resolved_at"),
+        ).values_list("alert_id", flat=True)
+    )
     created: list[tuple[Alert, Finding]] = []
     changed: list[Alert] = []
     transitions: list[AlertTransition] = []
@@ -204,6 +213,8 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
         alert = live.get(fp)
         if alert is None and fp in reopenable:
             alert = reopenable[fp]
+            if alert.pk in resolved_by_person and not _news(alert, finding):
+                continue
             _apply(alert, finding, now)
             alert.state, alert.resolved_at = State.OPEN, None
             changed.append(alert)
@@ -327,6 +338,12 @@ def _save_changed(alerts: list[Alert]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def _news(alert: Alert, finding: Finding) -> bool:
+    """Whether a finding shows more than the alert did when it was resolved."""
+    seen = set(alert.details.get("evidence", []))
+    return bool(set(finding.evidence) - seen) or finding.severity > alert.severity
 
 
 def _details(finding: Finding) -> dict:

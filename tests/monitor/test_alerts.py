@@ -184,6 +184,33 @@ def test_analyst_acknowledges_then_resolves_with_a_comment(world, clock, analyst
     ]
 
 
+def test_a_resolve_by_an_analyst_holds_while_nothing_new_is_seen(world, clock, analyst):
+    violation(world)
+    run()
+    alert = alert_for(VIOLATIONS, world.clause_a)
+    alert_set_state(alert=alert, state=State.RESOLVED, by=analyst, comment="Duplicate report.")
+    clock.shift(HOUR)
+    result = run()  # the same violation is still in the window
+    alert.refresh_from_db()
+    assert alert.state == State.RESOLVED
+    assert kinds(alert) == [Kind.OPENED, Kind.RESOLVED]
+    assert result.opened == 0
+
+
+def test_a_resolve_by_an_analyst_gives_way_to_new_evidence(world, clock, analyst):
+    violation(world)
+    run()
+    alert = alert_for(VIOLATIONS, world.clause_a)
+    alert_set_state(alert=alert, state=State.RESOLVED, by=analyst, comment="Duplicate report.")
+    clock.shift(HOUR)
+    fresh = violation(world, at=NOW)
+    run()
+    alert.refresh_from_db()
+    assert alert.state == State.OPEN
+    assert kinds(alert) == [Kind.OPENED, Kind.RESOLVED, Kind.REOPENED]
+    assert fresh in alert.evidence.all()
+
+
 def test_an_acknowledged_alert_stays_acknowledged_while_the_condition_holds(world, clock, analyst):
     run()
     alert_set_state(alert=unmonitored_alert(world), state=State.ACKNOWLEDGED, by=analyst)
