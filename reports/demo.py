@@ -26,6 +26,7 @@ from agreements.loader import agreement_load_file
 from agreements.models import Clause, ImplementationAssessment, VerificationMechanism
 from agreements.services import assessment_record
 from reports.ingest.pipeline import bulk_load, payload_ingest, payload_receive
+from reports.ledger import ledger_backfill
 from reports.models import Channel, InboundPayload, ObserverMission, Report
 
 DATA_DIR = Path(settings.BASE_DIR) / "agreements" / "data"
@@ -453,6 +454,7 @@ SCHEDULES = [
 
 def _reports(result: DemoResult, users: dict) -> None:
     rng = random.Random(2015)
+    redated: list[int] = []
     for mission_code, agreement, first, days, step, build in SCHEDULES:
         mission = ObserverMission.objects.get(code=mission_code)
         known = set(Report.objects.filter(mission=mission).values_list("external_id", flat=True))
@@ -497,8 +499,23 @@ def _reports(result: DemoResult, users: dict) -> None:
                 Report.objects.filter(pk=payload.report_id).update(
                     filed_at=day + dt.timedelta(days=step, hours=2)
                 )
+                redated.append(payload.report_id)
                 result.reports_filed += 1
                 result.observations += len(rows)
+    if redated:
+        # Each report was accepted (and chained) when this run filed it, then dated back to
+        # when its period ended; the ledger hashes that date. So the new links, the newest of
+        # their missions, are made again once the dates are final: a demo's set-up, before
+        # anyone has seen them, never a rewrite of a chain in use.
+        Report.objects.filter(pk__in=redated).update(
+            ledger_seq=None, ledger_hash=None, ledger_prev_hash=None, ledger_at=None
+        )
+        ledger_backfill(
+            report_model=Report,
+            mission_ids=set(
+                Report.objects.filter(pk__in=redated).values_list("mission_id", flat=True)
+            ),
+        )
 
 
 def _rejected_example(result: DemoResult, users: dict) -> None:

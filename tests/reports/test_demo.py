@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from agreements.models import Agreement, Clause, ImplementationAssessment
 from monitor.models import Alert, ClauseDay
+from reports.ledger import ledger_verify
 from reports.models import InboundPayload, Observation, ObserverMission, Report
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +49,12 @@ def test_demo_loads_what_analysts_need_and_a_second_run_changes_nothing(capsys):
     assert users["observer"].missions.filter(code="smm-donetsk").exists()
     assert not users["consumer"].is_staff
 
+    # The demo's reports are dated back to their historical filing times, and the ledger holds.
+    assert ledger_verify() == []
+    assert not Report.objects.filter(status="accepted", ledger_hash__isnull=True).exists()
+
     first = counts()
     call_command("load_demo")
     assert counts() == first
+    assert ledger_verify() == []
     assert "Demo logins" not in capsys.readouterr().out  # credentials are printed once
