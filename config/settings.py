@@ -246,6 +246,9 @@ LOGGING = {
         "reports.ingest.pipeline": {
             "level": env_str("INGEST_LOG_LEVEL", "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO")
         },
+        # Its version banner at every start-up of every process; logins and lockouts (the
+        # "axes.*" handlers' lines) stay at INFO: they are the record of who tried what.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 
