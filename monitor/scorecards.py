@@ -28,11 +28,13 @@ from django.utils import timezone
 
 from agreements.models import Agreement, Clause, ImplementationAssessment, Party
 from agreements.selectors import clause_tree
-from monitor.models import ClauseDay, PartyDay
+from monitor.models import Alert, ClauseDay, PartyDay
 from monitor.rules.base import long_date
-from monitor.scope import clauses_in_force, observations_at
+from monitor.scope import clauses_in_force, fetch_rows, observations_at
 from monitor.status import STATUS_LABELS, live_alert_rules, status_from_rules
 from reports.models import Observation, ReportStatus
+
+LIVE_STATES = [Alert.State.OPEN, Alert.State.ACKNOWLEDGED]
 
 
 @dataclass
@@ -110,8 +112,18 @@ def agreement_scorecard(
             occurred_at__lte=as_of,
         )
     complied = set(complied_on_record.values_list("clause_id", flat=True).distinct())
+    # The live alerts, once: the table lists them, and without as_of they give the statuses.
+    open_alerts: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    live_rules: dict[int, set[str]] = defaultdict(set)
+    for clause_id, rule, severity, explanation in fetch_rows(
+        Alert.objects.filter(agreement=agreement, state__in=LIVE_STATES)
+        .order_by("clause_id", "-severity", "id")
+        .values_list("clause_id", "rule", "severity", "explanation")
+    ):
+        open_alerts[clause_id].append((severity, explanation))
+        live_rules[clause_id].add(rule)
     if as_of is None:
-        rules = live_alert_rules(ids)
+        rules = live_rules
     else:
         from monitor.services import rules_evaluate
 
@@ -156,6 +168,7 @@ def agreement_scorecard(
         "as_of": now,
         "period": (start, end),
         "rows": rows,
+        "open_alerts": open_alerts,
         "implementation_rate": implementation_rate(assessed),
         "assessed": len(assessed),
         "not_assessed": sum(1 for r in rows if r.in_force and r.level is None),
@@ -262,9 +275,11 @@ def period_figures(
             .order_by()
         )
     heatmap: dict[int, list[list[int]]] = {}
-    for row in clause_weeks:
-        cells = heatmap.setdefault(row["clause_id"], [[0, 0] for _ in weeks])
-        cells[index[_week(row["week"])]] = [row["v"] or 0, row["c"] or 0]
+    for clause_id, week, v, c in fetch_rows(
+        clause_weeks.values_list("clause_id", "week", "v", "c")
+    ):
+        cells = heatmap.setdefault(clause_id, [[0, 0] for _ in weeks])
+        cells[index[_week(week)]] = [v or 0, c or 0]
     by_week: dict[str, list[int]] = {}
     for row in party_weeks:
         by_week.setdefault(row["party__code"], [0] * len(weeks))[index[_week(row["week"])]] += row[

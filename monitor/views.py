@@ -94,14 +94,14 @@ def agreement(request, code: str):
     }
     # Rows are pre-rendered here: a 1,000-clause table rendered through template loops costs
     # most of the page's time.
-    alerts: dict[int, list[str]] = {}
-    for clause_id, severity, explanation in Alert.objects.filter(
-        agreement=target, state__in=["open", "acknowledged"]
-    ).values_list("clause_id", "severity", "explanation"):
-        alerts.setdefault(clause_id, []).append(
-            f'<div class="sev-{severity}">{Severity(severity).label}: '
-            f"{html_escape(explanation)}</div>"
-        )
+    labels = {s.value: s.label for s in Severity}
+    alerts: dict[int, list[str]] = {
+        clause_id: [
+            f'<div class="sev-{severity}">{labels[severity]}: {html_escape(explanation)}</div>'
+            for severity, explanation in listed
+        ]
+        for clause_id, listed in card["open_alerts"].items()
+    }
     moment = as_of or timezone.now()
     filed = Q(
         missions__reports__status__in=["accepted", "superseded"],
