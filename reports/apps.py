@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
+
+    def ready(self) -> None:
+        from reports import signals  # noqa: F401 - connects the receivers

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import ApiToken
@@ -111,6 +112,25 @@ def test_observer_attaches_evidence_to_own_draft(client, observer_a, draft_a, me
     path = Path(stored.file.path)
     assert path.read_bytes() == PNG
     assert path.is_relative_to(media_root) and "crater" not in path.name  # a random name
+
+
+def test_deleting_a_draft_removes_its_evidence_files_from_storage(
+    evidence_a, draft_a, media_root, django_capture_on_commit_callbacks
+):
+    stored = media_root / evidence_a.file.name
+    assert stored.is_file()
+    with django_capture_on_commit_callbacks(execute=True):
+        draft_a.delete()
+    assert not EvidenceFile.objects.filter(pk=evidence_a.pk).exists()
+    assert not stored.exists()
+
+
+def test_a_rolled_back_deletion_keeps_the_file(evidence_a, draft_a, media_root):
+    stored = media_root / evidence_a.file.name
+    with pytest.raises(RuntimeError), transaction.atomic():
+        draft_a.delete()
+        raise RuntimeError("changed my mind")
+    assert EvidenceFile.objects.filter(pk=evidence_a.pk).exists() and stored.is_file()
 
 
 def test_observer_attaches_evidence_from_a_browser_session(client_for, observer_a, draft_a):
