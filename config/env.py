@@ -55,7 +55,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
-def env_database(name: str, default: str) -> dict:
+def env_database(name: str, default: str, *, connect_timeout: int = 5) -> dict:
+    """A database URL; PostgreSQL connections give up after ``connect_timeout`` seconds (a
+    ``?connect_timeout=`` in the URL wins), so an unreachable server fails fast and /readyz
+    answers instead of hanging."""
     import dj_database_url
 
     raw = os.environ.get(name) or default
@@ -65,6 +68,8 @@ def env_database(name: str, default: str) -> dict:
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{name}={raw!r} names an unsupported database scheme.")
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
     return config
 
 

@@ -73,6 +73,15 @@ def test_env_database_reads_a_postgres_url(monkeypatch):
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5432, "accord")
 
 
+def test_env_database_gives_postgresql_a_connect_timeout_the_url_may_override(monkeypatch):
+    monkeypatch.setenv(VAR, "postgres://accord@db.internal:5432/accord")
+    assert env_database(VAR, "", connect_timeout=3)["OPTIONS"]["connect_timeout"] == 3
+    monkeypatch.setenv(VAR, "postgres://accord@db.internal:5432/accord?connect_timeout=9")
+    assert env_database(VAR, "", connect_timeout=3)["OPTIONS"]["connect_timeout"] == 9
+    monkeypatch.setenv(VAR, "sqlite:///local.sqlite3")
+    assert "connect_timeout" not in env_database(VAR, "").get("OPTIONS", {})
+
+
 def test_env_database_refuses_a_bogus_scheme_and_names_the_variable(monkeypatch):
     monkeypatch.setenv(VAR, "bogus://somewhere/accord")
     with pytest.raises(ImproperlyConfigured, match=f"^{VAR} "):
