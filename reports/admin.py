@@ -231,17 +231,11 @@ class ReportAdmin(admin.ModelAdmin):
         "ledger_prev_hash",
         "ledger_at",
     ]
+    # What an observer writes on a draft; the workflow and the ledger set the rest.
     readonly_fields = [
-        "status",
-        "revision",
-        "channel",
-        "filed_by",
-        "filed_at",
-        "supersedes",
-        "ledger_seq",
-        "ledger_hash",
-        "ledger_prev_hash",
-        "ledger_at",
+        f
+        for f in fields
+        if f not in {"mission", "external_id", "period_start", "period_end", "title", "summary"}
     ]
     change_form_template = "admin/reports/report/change_form.html"
 
