@@ -43,6 +43,10 @@ def test_demo_loads_what_analysts_need_and_a_second_run_changes_nothing(capsys):
     assert not Report.objects.filter(external_id="field-export-0403").exists()
     assert Alert.objects.exists() and ClauseDay.objects.exists()  # rules and figures ran
 
+    # The audit trail says which command made the demo's users and roles.
+    made = get_user_model().history.filter(username="analyst").order_by("history_id").first()
+    assert made.history_change_reason == "load_demo"
+
     users = {u.username: u for u in get_user_model().objects.all()}
     assert users["admin"].is_superuser
     assert users["analyst"].groups.filter(name="analyst").exists()

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from accounts.audit import audit_reason
 from reports.demo import demo_load
 
 
@@ -17,7 +18,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        result = demo_load(reset_passwords=options["reset_passwords"])
+        with audit_reason("load_demo"):  # the audit trail names the command (it has no user)
+            result = demo_load(reset_passwords=options["reset_passwords"])
         self.stdout.write(f"Agreements: {', '.join(result.agreements)}")
         self.stdout.write(
             f"Reports filed: {result.reports_filed} ({result.observations} observations); "
