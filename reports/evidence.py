@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
 
-from reports.models import EvidenceFile, Observation, Report, ReportStatus
+from reports.models import EvidenceFile, Observation, ObserverMission, Report, ReportStatus
 
 SNIFF_BYTES = 8192
 EDITABLE_STATES = (ReportStatus.DRAFT, ReportStatus.SUBMITTED, ReportStatus.REJECTED)
@@ -147,6 +147,29 @@ def evidence_editable(report: Report) -> bool:
     return report.status in EDITABLE_STATES
 
 
+def _checked(upload: UploadedFile) -> tuple[str, str, str]:
+    """The upload's name, detected type and sha256, or EvidenceRefused."""
+    name = Path(upload.name or "").name[:255]
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    content_type = evidence_check(head=head, name=name, size=upload.size)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    return name, content_type, digest.hexdigest()
+
+
+def _store(evidence: EvidenceFile, upload: UploadedFile) -> EvidenceFile:
+    upload.seek(0)
+    evidence.file.save("evidence", upload, save=False)
+    try:
+        evidence.save()
+    except Exception:
+        evidence.file.delete(save=False)
+        raise
+    return evidence
+
+
 def evidence_add(
     *,
     report: Report,
@@ -159,15 +182,9 @@ def evidence_add(
     The report row is locked, so an acceptance running at the same time either sees the
     file (and hashes it into the ledger) or makes this call fail: never a file outside the hash.
     """
-    name = Path(upload.name or "").name[:255]
-    upload.seek(0)
-    head = upload.read(SNIFF_BYTES)
-    content_type = evidence_check(head=head, name=name, size=upload.size)
     if observation is not None and observation.report_id != report.pk:
         raise EvidenceRefused("The observation belongs to another report.")
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
+    name, content_type, sha256 = _checked(upload)
     with transaction.atomic():
         current = Report.objects.select_for_update().get(pk=report.pk)
         if not evidence_editable(current):
@@ -179,19 +196,34 @@ def evidence_add(
                 status=409,
             )
         evidence = EvidenceFile(
+            mission_id=current.mission_id,
             report=current,
             observation=observation,
             original_name=name,
             content_type=content_type,
             size=upload.size,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             uploaded_by=by,
         )
-        upload.seek(0)
-        evidence.file.save("evidence", upload, save=False)
-        try:
-            evidence.save()
-        except Exception:
-            evidence.file.delete(save=False)
-            raise
-    return evidence
+        return _store(evidence, upload)
+
+
+def evidence_stage(
+    *, mission: ObserverMission, upload: UploadedFile, by: AbstractBaseUser | None
+) -> EvidenceFile:
+    """Check and store an evidence file for a report the mission has not filed yet.
+
+    The file waits, staged, until a report of the mission names it in its ``evidence`` list;
+    the ingest then attaches it before the report is accepted, so the ledger hash covers it.
+    """
+    name, content_type, sha256 = _checked(upload)
+    evidence = EvidenceFile(
+        mission=mission,
+        report=None,
+        original_name=name,
+        content_type=content_type,
+        size=upload.size,
+        sha256=sha256,
+        uploaded_by=by,
+    )
+    return _store(evidence, upload)

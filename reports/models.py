@@ -284,10 +284,22 @@ def _evidence_path(instance: "EvidenceFile", filename: str) -> str:
 class EvidenceFile(models.Model):
     """A file backing a report (photo, scan, video), kept outside any public URL.
 
-    Its sha256 is part of the report's ledger entry, so files are added only before acceptance.
+    Its sha256 is part of the report's ledger entry, so files are added only before acceptance:
+    to a draft in the admin, or uploaded to the mission first ("staged", no report yet) and
+    named in the report a sender files, which attaches them as it is accepted.
     """
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="evidence_files")
+    mission = models.ForeignKey(
+        ObserverMission, on_delete=models.PROTECT, related_name="evidence_files"
+    )
+    report = models.ForeignKey(
+        Report,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence_files",
+        help_text="Empty while the file is staged: uploaded, not yet named by a report.",
+    )
     observation = models.ForeignKey(
         Observation,
         null=True,

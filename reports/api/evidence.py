@@ -1,6 +1,8 @@
-"""Evidence files over the API: upload to a report before acceptance, download with checks."""
+"""Evidence files over the API: upload to a report before acceptance, or stage them on the
+mission for a report still to be filed; download with checks."""
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,9 +18,9 @@ from rest_framework.views import APIView
 from accounts.permissions import ReadScope, ReportReaders
 from config.api import error_response
 from reports.api.permissions import CanSubmitReports
-from reports.evidence import EvidenceRefused, EvidenceSizeLimit, evidence_add
+from reports.evidence import EvidenceRefused, EvidenceSizeLimit, evidence_add, evidence_stage
 from reports.models import EvidenceFile
-from reports.selectors import reports_visible_to
+from reports.selectors import missions_for_user, reports_visible_to
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and the other form fields
 
@@ -30,8 +32,15 @@ class EvidenceUploadSerializer(serializers.Serializer):
     )
 
 
+class EvidenceStageSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, PDF, plain text, CSV or MP4 by default.")
+
+
 class EvidenceFileSerializer(serializers.ModelSerializer):
-    report = serializers.IntegerField(source="report_id", read_only=True)
+    mission = serializers.CharField(source="mission.code", read_only=True)
+    report = serializers.IntegerField(
+        source="report_id", read_only=True, allow_null=True, help_text="Null while staged."
+    )
     observation = serializers.IntegerField(source="observation_id", allow_null=True)
     uploaded_by = serializers.CharField(
         source="uploaded_by.username", allow_null=True, default=None
@@ -42,6 +51,7 @@ class EvidenceFileSerializer(serializers.ModelSerializer):
         model = EvidenceFile
         fields = [
             "id",
+            "mission",
             "report",
             "observation",
             "original_name",
@@ -66,8 +76,8 @@ def _too_large() -> Response:
     )
 
 
-class ReportEvidenceView(APIView):
-    """GET lists a report's evidence files; POST adds one (before the report is accepted)."""
+class _EvidenceUpload(APIView):
+    """Readers of the reports list; observers of the mission (write scope) upload."""
 
     parser_classes = [MultiPartParser]
 
@@ -83,6 +93,15 @@ class ReportEvidenceView(APIView):
             request.upload_handlers.insert(0, self.size_limit)
         return super().initialize_request(request, *args, **kwargs)
 
+    @staticmethod
+    def declared_too_large(request) -> bool:
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        return length.isdigit() and int(length) > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD
+
+
+class ReportEvidenceView(_EvidenceUpload):
+    """GET lists a report's evidence files; POST adds one (before the report is accepted)."""
+
     def _report(self, request, pk: int):
         return get_object_or_404(reports_visible_to(user=request.user), pk=pk)
 
@@ -93,7 +112,7 @@ class ReportEvidenceView(APIView):
     )
     def get(self, request, pk: int):
         report = self._report(request, pk)
-        files = report.evidence_files.select_related("uploaded_by").order_by("id")
+        files = report.evidence_files.select_related("uploaded_by", "mission").order_by("id")
         return Response(EvidenceFileSerializer(files, many=True).data)
 
     @extend_schema(
@@ -113,8 +132,7 @@ class ReportEvidenceView(APIView):
         },
     )
     def post(self, request, pk: int):
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD:
+        if self.declared_too_large(request):
             return _too_large()  # refused before a byte of the body is read
         report = self._report(request, pk)
         form = EvidenceUploadSerializer(data=request.data)
@@ -142,6 +160,60 @@ class ReportEvidenceView(APIView):
         return Response(EvidenceFileSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
+class MissionEvidenceView(_EvidenceUpload):
+    """GET lists the mission's staged evidence files; POST stages one for a report to come.
+
+    A report filed through the API is accepted as it is ingested, so its evidence is uploaded
+    first, here, and named in the report's ``evidence`` list (docs/report-format.md); the
+    ingest attaches the files before acceptance, so the report's ledger hash covers them.
+    """
+
+    def _mission(self, request, code: str):
+        return get_object_or_404(missions_for_user(user=request.user), code=code)
+
+    @extend_schema(
+        operation_id="missions_evidence_staged",
+        summary="A mission's staged evidence files (not yet named by a report)",
+        responses=EvidenceFileSerializer(many=True),
+    )
+    def get(self, request, code: str):
+        mission = self._mission(request, code)
+        files = mission.evidence_files.filter(report__isnull=True).select_related(
+            "uploaded_by", "mission"
+        )
+        return Response(EvidenceFileSerializer(files.order_by("id"), many=True).data)
+
+    @extend_schema(
+        operation_id="missions_evidence_stage",
+        summary="Stage an evidence file for a report the mission will file",
+        description=(
+            "The same checks as for a report's evidence (type from the content, size limit). "
+            "Name the returned id in the report's `evidence` list to attach it."
+        ),
+        request={"multipart/form-data": EvidenceStageSerializer},
+        responses={
+            201: EvidenceFileSerializer,
+            400: OpenApiResponse(description="Not an accepted type, or disguised"),
+            413: OpenApiResponse(description="Request entity too large"),
+        },
+    )
+    def post(self, request, code: str):
+        if self.declared_too_large(request):
+            return _too_large()
+        mission = self._mission(request, code)
+        form = EvidenceStageSerializer(data=request.data)
+        if self.size_limit.exceeded:
+            return _too_large()
+        form.is_valid(raise_exception=True)
+        try:
+            evidence = evidence_stage(
+                mission=mission, upload=form.validated_data["file"], by=request.user
+            )
+        except EvidenceRefused as refused:
+            return error_response(refused.code, refused.message, refused.status)
+        return Response(EvidenceFileSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
 class AnyAccept(BaseContentNegotiation):
     """A download is the file whatever the client accepts; errors are JSON."""
 
@@ -159,7 +231,7 @@ class EvidenceDownloadView(APIView):
 
     @extend_schema(
         operation_id="evidence_download",
-        summary="Download an evidence file of a report you may see",
+        summary="Download an evidence file of a report (or a staged file of a mission) you may see",
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             404: OpenApiResponse(description="No such file, or not one you may see"),
@@ -167,7 +239,10 @@ class EvidenceDownloadView(APIView):
     )
     def get(self, request, pk: int):
         visible = reports_visible_to(user=request.user)
-        evidence = get_object_or_404(EvidenceFile.objects.filter(report__in=visible), pk=pk)
+        staged = Q(report__isnull=True, mission__in=missions_for_user(user=request.user))
+        evidence = get_object_or_404(
+            EvidenceFile.objects.filter(Q(report__in=visible) | staged), pk=pk
+        )
         response = FileResponse(
             evidence.file.open("rb"),
             as_attachment=True,

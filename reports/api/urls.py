@@ -20,6 +20,11 @@ urlpatterns = [
         name="report-evidence",
     ),
     path("evidence/<int:pk>/", evidence.EvidenceDownloadView.as_view(), name="evidence-download"),
+    path(
+        "missions/<str:code>/evidence/",
+        evidence.MissionEvidenceView.as_view(),
+        name="mission-evidence",
+    ),
     path("payloads/", views.PayloadListView.as_view(), name="payload-list"),
     path("payloads/<int:pk>/", views.PayloadDetailView.as_view(), name="payload-detail"),
     *router.urls,

@@ -397,6 +397,7 @@ def _write(
         and live.payloads.filter(sha256=payload.sha256).exclude(pk=payload.pk).exists()
     ):
         raise DuplicateContent(live)  # the very same bytes again: answer with the first result
+    named = _evidence_named(header, mission)
     relink: dict[int, int] = {}
     if draft is not None and live is not None and live.pk == draft.pk:
         report = draft
@@ -492,6 +493,18 @@ def _write(
         period_start=start,
         period_end=end,
     )
+    if named:
+        beyond = sorted(n for n in named.values() if n is not None and n > count)
+        if beyond:
+            raise PayloadRejected(
+                [
+                    f"header, evidence: observation {n} named, but the report has {count} "
+                    "observation(s)"
+                    for n in beyond
+                ]
+            )
+        EvidenceFile.objects.filter(pk__in=named).update(report=report)
+        relink.update({pk: n for pk, n in named.items() if n is not None})
     if relink:
         _evidence_relink(report, relink)
     _set_status(report, ReportStatus.ACCEPTED, payload.sender, f"payload {payload.pk}")
@@ -523,6 +536,63 @@ def _write(
     window = (min(days).isoformat(), max(days).isoformat())
     transaction.on_commit(lambda: _after_ingest(clause_ids, window))
     return result
+
+
+def _evidence_named(header: dict, mission: ObserverMission) -> dict[int, int | None]:
+    """The staged evidence files a report names in its ``evidence`` list, as
+    {file id: position of the observation it backs, or None}; each must be a file uploaded to
+    this mission's evidence and not yet part of a report. Locked until the ingest commits."""
+    value = header.get("evidence")
+    if value is None or value == []:
+        return {}
+    if not isinstance(value, list):
+        raise PayloadRejected(['header, evidence: a list of {"id": …, "observation": …}'])
+    named: dict[int, int | None] = {}
+    errors: list[str] = []
+    for number, item in enumerate(value, start=1):
+        item = {"id": item} if _whole(item) else item
+        if (
+            not isinstance(item, dict)
+            or not _whole(item.get("id"))
+            or set(item)
+            - {
+                "id",
+                "observation",
+            }
+        ):
+            errors.append(
+                f"header, evidence {number}: give the id of a file uploaded to "
+                f"/api/v1/missions/{mission.code}/evidence/ and, optionally, the observation "
+                "it backs"
+            )
+            continue
+        observation = item.get("observation")
+        if observation is not None and not (_whole(observation) and observation >= 1):
+            errors.append(
+                f"header, evidence {number}: observation is the position (1, 2, …) of an "
+                "observation in this report"
+            )
+            continue
+        named[item["id"]] = observation
+    staged = set(
+        EvidenceFile.objects.select_for_update()
+        .filter(pk__in=named, mission=mission, report__isnull=True)
+        .order_by("pk")  # not the model's ordering: it joins the (nullable) report
+        .values_list("pk", flat=True)
+    )
+    errors += [
+        f"header, evidence: file {pk} is not a staged evidence file of mission "
+        f'"{mission.code}" (upload it there first; a file backs one report)'
+        for pk in named
+        if pk not in staged
+    ]
+    if errors:
+        raise PayloadRejected(errors)
+    return named
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _evidence_positions(draft: Report) -> dict[int, int]:

@@ -20,6 +20,7 @@ HEADER_FIELDS = {
     "title",
     "summary",
     "timezone",
+    "evidence",
     "observations",
 }
 ROW_FIELDS = {
