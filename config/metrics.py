@@ -25,6 +25,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from config.health import broker_client, queue_names
 from config.heartbeat import heartbeats_read
+from config.security import client_ip
 
 LATENCY_WINDOW = dt.timedelta(minutes=15)
 LATENCY_SAMPLE = 10_000  # the newest payloads of the window, at most
@@ -212,7 +213,9 @@ def _allowed(request) -> bool:
             and hmac.compare_digest(credential.strip().encode(), token.encode())
         )
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        # Behind a proxy (BEHIND_PROXY) the direct peer is the proxy itself, often loopback:
+        # the address that counts is the one the proxy saw (config.security.client_ip).
+        address = ipaddress.ip_address(client_ip(request) or "")
     except ValueError:
         return False
     return any(

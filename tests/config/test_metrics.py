@@ -86,6 +86,18 @@ def test_the_network_allowlist(client, settings):
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
 
 
+def test_behind_a_proxy_the_allowlist_checks_the_client_the_proxy_saw(client, settings):
+    # The proxy runs on this machine: every request reaches us from loopback.
+    settings.BEHIND_PROXY = True
+    from_outside = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    assert client.get("/metrics", **from_outside).status_code == 403
+    # A client cannot put itself on the list: the proxy appends the address it saw, last.
+    spoofed = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "127.0.0.1, 203.0.113.9"}
+    assert client.get("/metrics", **spoofed).status_code == 403
+    # A scraper on this machine, not through the proxy, is still let in.
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+
+
 def test_the_network_setting_fails_loudly_on_a_bad_value(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
