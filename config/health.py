@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from config.celery import app as celery_app
 from config.heartbeat import broker_redis, heartbeats_read
+from config.security import monitoring_allowed
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 EMBEDDED = {"status": OK, "mode": "embedded"}  # no broker: tasks run in the web process
@@ -170,4 +171,9 @@ def healthz(request):
 @require_safe
 def readyz(request):
     body = readiness()
-    return JsonResponse(body, status=503 if body["status"] == FAIL else 200)
+    status = 503 if body["status"] == FAIL else 200
+    if not monitoring_allowed(request):
+        # Worker names, queues and backlog are for the operators: others (a load balancer
+        # outside METRICS_ALLOWED_NETWORKS, the public) get the verdict only.
+        body = {"status": body["status"]}
+    return JsonResponse(body, status=status)

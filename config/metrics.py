@@ -7,8 +7,6 @@ gets 403. An explicit wrong token is refused even from an allowed network.
 """
 
 import datetime as dt
-import hmac
-import ipaddress
 import math
 import time
 
@@ -25,7 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from config.health import broker_client, queue_names
 from config.heartbeat import heartbeats_read
-from config.security import client_ip
+from config.security import monitoring_allowed
 
 LATENCY_WINDOW = dt.timedelta(minutes=15)
 LATENCY_SAMPLE = 10_000  # the newest payloads of the window, at most
@@ -202,32 +200,10 @@ registry = CollectorRegistry()
 registry.register(AccordCollector())
 
 
-def _allowed(request) -> bool:
-    token = settings.METRICS_TOKEN
-    sent = request.headers.get("Authorization", "")
-    if sent:
-        scheme, _, credential = sent.partition(" ")
-        return bool(
-            token
-            and scheme.lower() == "bearer"
-            and hmac.compare_digest(credential.strip().encode(), token.encode())
-        )
-    try:
-        # Behind a proxy (BEHIND_PROXY) the direct peer is the proxy itself, often loopback:
-        # the address that counts is the one the proxy saw (config.security.client_ip).
-        address = ipaddress.ip_address(client_ip(request) or "")
-    except ValueError:
-        return False
-    return any(
-        address in ipaddress.ip_network(network, strict=False)
-        for network in settings.METRICS_ALLOWED_NETWORKS
-    )
-
-
 @never_cache
 @require_safe
 def metrics(request):
-    if not _allowed(request):
+    if not monitoring_allowed(request):
         message = (
             "Send the metrics token (Authorization: Bearer ...) or scrape from an allowed network."
         )

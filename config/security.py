@@ -5,6 +5,9 @@ request. A browser follows that; an API client would silently re-send its reques
 its body and token on the way), so API calls get an error it can act on instead.
 """
 
+import hmac
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
@@ -49,3 +52,28 @@ def client_ip(request: HttpRequest) -> str | None:
         if entries:
             return entries[-1]
     return request.META.get("REMOTE_ADDR")
+
+
+def monitoring_allowed(request: HttpRequest) -> bool:
+    """Who may read /metrics and the details of /readyz: ``Authorization: Bearer
+    $METRICS_TOKEN``, or a client inside ``METRICS_ALLOWED_NETWORKS``. An explicit wrong token
+    is refused even from an allowed network."""
+    token = settings.METRICS_TOKEN
+    sent = request.headers.get("Authorization", "")
+    if sent:
+        scheme, _, credential = sent.partition(" ")
+        return bool(
+            token
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(credential.strip().encode(), token.encode())
+        )
+    try:
+        # Behind a proxy (BEHIND_PROXY) the direct peer is the proxy itself, often loopback:
+        # the address that counts is the one the proxy saw (config.security.client_ip).
+        address = ipaddress.ip_address(client_ip(request) or "")
+    except ValueError:
+        return False
+    return any(
+        address in ipaddress.ip_network(network, strict=False)
+        for network in settings.METRICS_ALLOWED_NETWORKS
+    )

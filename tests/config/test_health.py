@@ -89,6 +89,23 @@ def test_readyz_in_embedded_mode_is_ready_with_every_check_listed(client):
     assert body["critical"] == ["database", "broker", "worker"]
 
 
+@pytest.mark.django_db
+def test_readyz_gives_others_the_verdict_but_not_the_details(client, settings):
+    settings.METRICS_TOKEN = "scrape-token"
+    outside = client.get("/readyz", REMOTE_ADDR="203.0.113.9")
+    assert outside.status_code == 200 and outside.json() == {"status": "ok"}
+    with_token = client.get(
+        "/readyz", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer scrape-token"
+    )
+    assert set(with_token.json()["checks"]) >= {"database", "worker"}
+
+
+def test_readyz_answers_503_to_others_too_when_not_ready(client):
+    with broker_at(closed_port_url()):
+        response = client.get("/readyz", REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 503 and response.json() == {"status": "fail"}
+
+
 def latency(check: dict) -> dict:
     return {"latency_ms": check["latency_ms"]}
 
