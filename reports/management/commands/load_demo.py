@@ -1,3 +1,5 @@
+import warnings
+
 from django.core.management.base import BaseCommand
 
 from accounts.audit import audit_reason
@@ -18,7 +20,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        with audit_reason("load_demo"):  # the audit trail names the command (it has no user)
+        with audit_reason("load_demo"), warnings.catch_warnings():  # audit: names the command
+            # With DEBUG on, Django notes once that it keeps only the last 9,000 queries: noise
+            # on a newcomer's first command.
+            warnings.filterwarnings("ignore", message="Limit for query logging exceeded")
             result = demo_load(reset_passwords=options["reset_passwords"])
         self.stdout.write(f"Agreements: {', '.join(result.agreements)}")
         self.stdout.write(
