@@ -11,6 +11,7 @@ the same tuples, in ``CHANGE_FIELDS`` order.
 import datetime as dt
 from contextlib import contextmanager
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from monitor.models import AlertTransition
@@ -67,9 +68,13 @@ def feed_page(
     key = (bool(agreement), bool(min_severity), bool(rule), rows)
     sql = _COMPILED.get(key)
     if sql is None:
-        sql, compiled = _query(after, rows, agreement, min_severity, rule).query.sql_with_params()
+        query = _query(after, rows, agreement, min_severity, rule)
+        try:
+            sql, compiled = query.query.sql_with_params()
+        except EmptyResultSet:  # e.g. a min_severity beyond the column's range: nothing matches
+            return []
         if list(compiled) != params:  # not the order assumed above: never cache a guess
-            return list(_query(after, rows, agreement, min_severity, rule))
+            return list(query)
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
         _COMPILED[key] = sql

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BigIntegerField, Exists, Func, OuterRef, Q, QuerySet
 from django.db.models.expressions import F, Window
@@ -136,7 +137,10 @@ def fetch_rows(queryset: QuerySet) -> list[tuple]:
     """
     if connection.vendor != "postgresql":
         return list(queryset)
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a condition nothing can meet (an empty id list): no query at all
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

@@ -308,3 +308,11 @@ def test_rules_run_records_an_evaluation_run(world, clock):
     assert (stored.trigger, stored.as_of, stored.clauses) == ("command", NOW, 3)
     assert stored.findings == Alert.objects.count() == stored.opened
     assert stored.summary["per_rule"][UNMONITORED] == 1
+
+
+def test_an_ingest_that_touched_no_clause_evaluates_nothing_and_changes_nothing(world, clock):
+    run()
+    before = list(Alert.objects.values_list("id", "state", "last_seen"))
+    result = rules_run(trigger=EvaluationRun.Trigger.INGEST, clause_ids=[])
+    assert (result.clauses, result.findings, result.opened, result.resolved) == (0, 0, 0, 0)
+    assert list(Alert.objects.values_list("id", "state", "last_seen")) == before

@@ -19,3 +19,11 @@ def test_hand_built_feed_rows_equal_the_serializer(world, analyst):
     assert by_hand == ChangeSerializer(rows, many=True).data
     # The page read (a prepared statement on PostgreSQL) gives the same rows.
     assert [change_row(r) for r in feed_page(after=0, rows=1000)] == by_hand
+
+
+@pytest.mark.django_db
+def test_a_filter_value_no_row_can_match_gives_an_empty_page(world):
+    # Beyond a small integer column's range Django compiles no query at all (EmptyResultSet).
+    rules_run(trigger="command")
+    assert feed_page(after=0, rows=10) != []
+    assert feed_page(after=0, rows=10, min_severity=343_372) == []
