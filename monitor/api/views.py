@@ -64,6 +64,13 @@ def _whole_number(params, name: str, default: int) -> int:
         raise ValidationError({name: "Give a whole number."}) from None
 
 
+def _text(params, name: str) -> str:
+    value = params.get(name, "")
+    if "\x00" in value:  # what no code or name contains, and the database refuses to compare
+        raise ValidationError({name: "Null characters are not allowed."})
+    return value
+
+
 ANSWER_RENDERERS = [JSONRenderer, BrowsableAPIRenderer]  # the analysts' moves answer in JSON
 
 
@@ -331,9 +338,9 @@ class AlertChangesView(APIView):
         page = feed_page(
             after=after,
             rows=limit + 1,
-            agreement=params.get("agreement", ""),
+            agreement=_text(params, "agreement"),
             min_severity=min_severity,
-            rule=params.get("rule", ""),
+            rule=_text(params, "rule"),
         )
         has_more = len(page) > limit
         page = page[:limit]

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from monitor.models import Alert, AlertTransition
 from monitor.services import alert_set_state
-from tests.api.conftest import assert_error_shape, make_alert
+from tests.api.conftest import assert_error_shape, bearer, make_alert
 from tests.factories import AgreementFactory, ClauseFactory
 
 FEED = "/api/v1/alerts/changes/"
@@ -196,3 +196,17 @@ def test_the_feed_query_count_does_not_depend_on_limit(client_for, api_consumer,
         counts[limit] = len(queries)
 
     assert counts[2] == counts[40], counts
+
+
+@pytest.mark.parametrize("query", ["agreement=%00", "rule=clause.unmonitored%00"])
+def test_a_null_character_in_a_filter_is_a_400(client, analyst, query):
+    response = client.get(f"/api/v1/alerts/changes/?{query}", **bearer(analyst))
+    assert response.status_code == 400
+    assert_error_shape(response)
+
+
+def test_a_severity_no_alert_can_have_gives_an_empty_page(client, analyst, world):
+    make_alert(world.clause_a)
+    response = client.get("/api/v1/alerts/changes/?min_severity=343372", **bearer(analyst))
+    assert response.status_code == 200
+    assert response.json()["results"] == []
