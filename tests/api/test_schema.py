@@ -1,5 +1,6 @@
 """The OpenAPI schema: committed, annotated, served, and true to what the API answers."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -148,7 +149,13 @@ live = schemathesis.pytest.from_fixture("api_schema").include(method="GET")
 
 @live.parametrize()
 @settings(
-    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    # The same examples on every run, so CI is reproducible; SCHEMA_FUZZ=1 draws new ones
+    # (run it now and then: it is how the feed's out-of-range min_severity was found).
+    derandomize=os.environ.get("SCHEMA_FUZZ") != "1",
 )
 def test_get_operations_answer_without_5xx_and_as_documented(case, known_paths, analyst_headers):
     # Query parameters stay generated; a templated path names a real object, since random
