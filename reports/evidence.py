@@ -147,8 +147,9 @@ def evidence_editable(report: Report) -> bool:
     return report.status in EDITABLE_STATES
 
 
-def _checked(upload: UploadedFile) -> tuple[str, str, str]:
-    """The upload's name, detected type and sha256, or EvidenceRefused."""
+def _checked(upload: UploadedFile, by: AbstractBaseUser | None) -> EvidenceFile:
+    """An unsaved EvidenceFile for the upload (name, detected type, size, sha256), or
+    EvidenceRefused; the caller says where it belongs and stores it."""
     name = Path(upload.name or "").name[:255]
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
@@ -156,7 +157,13 @@ def _checked(upload: UploadedFile) -> tuple[str, str, str]:
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
-    return name, content_type, digest.hexdigest()
+    return EvidenceFile(
+        original_name=name,
+        content_type=content_type,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=by,
+    )
 
 
 def _store(evidence: EvidenceFile, upload: UploadedFile) -> EvidenceFile:
@@ -184,7 +191,7 @@ def evidence_add(
     """
     if observation is not None and observation.report_id != report.pk:
         raise EvidenceRefused("The observation belongs to another report.")
-    name, content_type, sha256 = _checked(upload)
+    evidence = _checked(upload, by)
     with transaction.atomic():
         current = Report.objects.select_for_update().get(pk=report.pk)
         if not evidence_editable(current):
@@ -195,16 +202,9 @@ def evidence_add(
                 code="conflict",
                 status=409,
             )
-        evidence = EvidenceFile(
-            mission_id=current.mission_id,
-            report=current,
-            observation=observation,
-            original_name=name,
-            content_type=content_type,
-            size=upload.size,
-            sha256=sha256,
-            uploaded_by=by,
-        )
+        evidence.mission_id = current.mission_id
+        evidence.report = current
+        evidence.observation = observation
         return _store(evidence, upload)
 
 
@@ -216,14 +216,6 @@ def evidence_stage(
     The file waits, staged, until a report of the mission names it in its ``evidence`` list;
     the ingest then attaches it before the report is accepted, so the ledger hash covers it.
     """
-    name, content_type, sha256 = _checked(upload)
-    evidence = EvidenceFile(
-        mission=mission,
-        report=None,
-        original_name=name,
-        content_type=content_type,
-        size=upload.size,
-        sha256=sha256,
-        uploaded_by=by,
-    )
+    evidence = _checked(upload, by)
+    evidence.mission = mission
     return _store(evidence, upload)

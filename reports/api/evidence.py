@@ -1,6 +1,8 @@
 """Evidence files over the API: upload to a report before acceptance, or stage them on the
 mission for a report still to be filed; download with checks."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db.models import Q
 from django.http import FileResponse
@@ -98,6 +100,22 @@ class _EvidenceUpload(APIView):
         length = request.META.get("CONTENT_LENGTH") or "0"
         return length.isdigit() and int(length) > settings.EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD
 
+    def upload(self, request, target: Callable[[], object], form_class, store) -> Response:
+        """The shared POST: refuse a declared oversized body before reading it, find the
+        target (404), validate the form, then ``store(target, form)``: 201, or the refusal."""
+        if self.declared_too_large(request):
+            return _too_large()  # refused before a byte of the body is read
+        where = target()
+        form = form_class(data=request.data)
+        if self.size_limit.exceeded:
+            return _too_large()
+        form.is_valid(raise_exception=True)
+        try:
+            evidence = store(where, form.validated_data)
+        except EvidenceRefused as refused:
+            return error_response(refused.code, refused.message, refused.status)
+        return Response(EvidenceFileSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
 
 class ReportEvidenceView(_EvidenceUpload):
     """GET lists a report's evidence files; POST adds one (before the report is accepted)."""
@@ -132,32 +150,21 @@ class ReportEvidenceView(_EvidenceUpload):
         },
     )
     def post(self, request, pk: int):
-        if self.declared_too_large(request):
-            return _too_large()  # refused before a byte of the body is read
-        report = self._report(request, pk)
-        form = EvidenceUploadSerializer(data=request.data)
-        if self.size_limit.exceeded:
-            return _too_large()
-        form.is_valid(raise_exception=True)
-        observation = None
-        if (observation_id := form.validated_data.get("observation")) is not None:
-            observation = report.observations.filter(pk=observation_id).first()
-            if observation is None:
-                return error_response(
-                    "invalid",
-                    f"Observation {observation_id} is not part of report {report.pk}.",
-                    status.HTTP_400_BAD_REQUEST,
-                )
-        try:
-            evidence = evidence_add(
-                report=report,
-                upload=form.validated_data["file"],
-                by=request.user,
-                observation=observation,
+        def store(report, data):
+            observation = None
+            if (observation_id := data.get("observation")) is not None:
+                observation = report.observations.filter(pk=observation_id).first()
+                if observation is None:
+                    raise EvidenceRefused(
+                        f"Observation {observation_id} is not part of report {report.pk}."
+                    )
+            return evidence_add(
+                report=report, upload=data["file"], by=request.user, observation=observation
             )
-        except EvidenceRefused as refused:
-            return error_response(refused.code, refused.message, refused.status)
-        return Response(EvidenceFileSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+        return self.upload(
+            request, lambda: self._report(request, pk), EvidenceUploadSerializer, store
+        )
 
 
 class MissionEvidenceView(_EvidenceUpload):
@@ -198,20 +205,14 @@ class MissionEvidenceView(_EvidenceUpload):
         },
     )
     def post(self, request, code: str):
-        if self.declared_too_large(request):
-            return _too_large()
-        mission = self._mission(request, code)
-        form = EvidenceStageSerializer(data=request.data)
-        if self.size_limit.exceeded:
-            return _too_large()
-        form.is_valid(raise_exception=True)
-        try:
-            evidence = evidence_stage(
-                mission=mission, upload=form.validated_data["file"], by=request.user
-            )
-        except EvidenceRefused as refused:
-            return error_response(refused.code, refused.message, refused.status)
-        return Response(EvidenceFileSerializer(evidence).data, status=status.HTTP_201_CREATED)
+        return self.upload(
+            request,
+            lambda: self._mission(request, code),
+            EvidenceStageSerializer,
+            lambda mission, data: evidence_stage(
+                mission=mission, upload=data["file"], by=request.user
+            ),
+        )
 
 
 class AnyAccept(BaseContentNegotiation):
