@@ -1,8 +1,12 @@
 """The Celery app: configuration from Django settings (``CELERY_*``), queues and beat."""
 
+import logging
 import os
+import resource
 
 from celery import Celery
+from celery.signals import worker_process_init
+from django.conf import settings
 
 import config.logs  # noqa: F401  (signals: request ids travel with tasks; workers log as Django)
 from config.heartbeat import WorkerHeartbeat
@@ -11,6 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("accord_monitor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+logger = logging.getLogger(__name__)
 
 # One queue per kind of work, so each can get its own workers.
 app.conf.task_routes = {
@@ -21,8 +26,13 @@ app.conf.task_routes = {
 
 # The beat schedule, declared in one place.
 app.conf.beat_schedule = {
-    "requeue-stale-payloads": {"task": "reports.requeue_payloads", "schedule": 60.0},
+    # Often enough that a payload whose worker died is claimed again within about a minute.
+    "requeue-stale-payloads": {
+        "task": "reports.requeue_payloads",
+        "schedule": float(settings.INGEST_SWEEP_SECONDS),
+    },
     "evaluate-all-rules": {"task": "monitor.evaluate_all", "schedule": 300.0},
+    "requeue-evaluations": {"task": "monitor.evaluate_requeue", "schedule": 60.0},
     "requeue-webhooks": {"task": "monitor.notify_requeue", "schedule": 60.0},
 }
 
@@ -30,3 +40,24 @@ app.conf.beat_schedule = {
 app.steps["consumer"].add(WorkerHeartbeat)
 
 app.autodiscover_tasks()
+
+
+def memory_ceiling_apply(*, megabytes: int) -> None:
+    """Cap this process's address space: past it, allocations raise MemoryError."""
+    if megabytes <= 0:
+        return
+    limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+@worker_process_init.connect
+def _pool_process_memory_ceiling(**kwargs) -> None:
+    # In each pool process, not the worker's main one: a payload that needs too much memory
+    # fails its own task (MemoryError, quarantined) and the worker lives on.
+    try:
+        memory_ceiling_apply(megabytes=settings.INGEST_WORKER_MEMORY_MB)
+    except (ValueError, OSError) as exc:
+        logger.warning("could not set the memory ceiling of a worker process: %s", exc)

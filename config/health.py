@@ -3,8 +3,10 @@
 ``/readyz`` runs five checks, each ``{"status": "ok"|"warn"|"fail", ..., "latency_ms"}``.
 A failing check named in ``READY_CRITICAL_CHECKS`` (default: database, broker, worker) makes
 the answer 503; the others (backlog, evaluation) only turn the overall status to ``warn``.
-Every network call has a one-second timeout and no check raises, so a dead Redis gives a
-quick 503, not a hung probe.
+With ``CACHE_URL`` set, a sixth check, ``cache``, pings that Redis: when it fails, the API
+still answers (its rate limit fails open), so it is not critical by default.
+Every network call has a one-second timeout and no check raises, so a dead or hung Redis
+gives a quick 503, not a hung probe.
 """
 
 import time
@@ -52,6 +54,18 @@ def check_broker(client: redis.Redis | None) -> dict:
     if client is None:
         return EMBEDDED
     client.ping()
+    return {"status": OK}
+
+
+def check_cache() -> dict:
+    """The Redis the API's rate limit counts in; while it fails, requests pass unthrottled."""
+    client = broker_redis(settings.CACHE_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return {"status": FAIL, "error": f"{exc}; the API rate limit is not applied"[:300]}
+    finally:
+        client.close()
     return {"status": OK}
 
 
@@ -148,6 +162,8 @@ def readiness() -> dict:
     checks["worker"] = _timed(lambda: check_worker(client, broker_ok=broker_ok))
     checks["backlog"] = _timed(check_backlog)
     checks["evaluation"] = _timed(lambda: check_evaluation(embedded=client is None))
+    if settings.CACHE_URL:
+        checks["cache"] = _timed(check_cache)
     if client is not None:
         client.close()
     critical = settings.READY_CRITICAL_CHECKS

@@ -1,17 +1,23 @@
 """Worker heartbeats the web process can read cheaply: each worker writes
 ``accord:worker:<hostname>`` (time, queues, pid) into the broker's Redis every
 ``WORKER_HEARTBEAT_INTERVAL`` seconds, with a TTL. Celery's own remote control would do, but it
-broadcasts and waits for replies: too slow for a readiness probe."""
+broadcasts and waits for replies: too slow for a readiness probe.
+
+The same beat renews the leases the worker's live pool processes hold on payloads
+(reports.ingest.claims), so a payload whose process died is claimed again within a minute."""
 
 import contextlib
 import json
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass
 
 import redis
 from celery import bootsteps
+from django.conf import settings
+from django.db import DatabaseError, connection
 
 from config.env import env_int
 
@@ -19,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "accord:worker:"
 TIMEOUT = 1.0  # seconds, connect and read: a probe must answer even when Redis does not
+# Set once in the worker's main process, inherited by its pool processes: leases name it, so
+# a worker restarted under the same name and pid (a container) does not renew a dead one's.
+WORKER_BOOT = secrets.token_hex(4)
 
 
 def broker_redis(url: str) -> redis.Redis:
@@ -74,10 +83,14 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         self.interval = env_int("WORKER_HEARTBEAT_INTERVAL", 15, minimum=1)
         self.ttl = max(60, 4 * self.interval)
         self.entry = None
+        self.leases = None
         self.client = None
         super().__init__(c, **kwargs)
 
     def start(self, c):
+        # A lease spans three renewals, so one slow beat does not lose it.
+        every = min(self.interval, max(1, settings.INGEST_LEASE_SECONDS // 3))
+        self.leases = c.timer.call_repeatedly(every, lambda: self._renew(c.hostname))
         url = c.app.conf.broker_url or ""
         if not url.startswith(("redis://", "rediss://", "unix://")):
             logger.warning("worker heartbeats need a Redis broker; none is written")
@@ -94,10 +107,23 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         except redis.RedisError as exc:
             logger.warning("could not write the worker heartbeat: %s", exc)
 
+    def _renew(self, hostname: str) -> None:
+        # config wires the apps together: the lease itself is the ingest's business.
+        from reports.ingest.claims import payload_leases_renew
+
+        try:
+            payload_leases_renew(worker=hostname, boot=WORKER_BOOT)
+        except DatabaseError as exc:
+            logger.warning("could not renew the ingest leases: %s", exc)
+        finally:
+            # No connection kept in the process the pool processes are forked from.
+            connection.close()
+
     def stop(self, c):
-        if self.entry is not None:
-            self.entry.cancel()
-            self.entry = None
+        for entry in (self.entry, self.leases):
+            if entry is not None:
+                entry.cancel()
+        self.entry = self.leases = None
 
     def shutdown(self, c):
         self.stop(c)

@@ -205,16 +205,37 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "ingest"
+
+# --- Workers and Redis (issue 12) ---------------------------------------------------------
+# Every Redis client has a bound (docs/operations.md, "Redis timeouts"): a Redis that stops
+# answering costs a request REDIS_TIMEOUT seconds, then the web process leaves it alone for
+# REDIS_RETRY_AFTER seconds (the throttle lets requests through, the sweep rings the doorbell).
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 2, minimum=1)  # seconds, per connect and per reply
+REDIS_RETRY_AFTER = env_int("REDIS_RETRY_AFTER", 10, minimum=0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the task time limit, so a slow task is not redelivered while it still runs.
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60,
-    "socket_timeout": 3,
-    "socket_connect_timeout": 3,
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
     "max_retries": 1,
 }
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = "ingest"
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+# No result backend is configured (results are ignored); should one be, it is bounded too.
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
+# A claim on a payload is a lease the worker's heartbeat renews while the process holding it
+# lives; a payload whose worker died is claimed again after at most the lease and a sweep.
+INGEST_LEASE_SECONDS = env_int("INGEST_LEASE_SECONDS", 30, minimum=3)
+INGEST_SWEEP_SECONDS = env_int("INGEST_SWEEP_SECONDS", 30, minimum=1)
+# A payload whose claims ended this many times with the worker gone is quarantined at once.
+INGEST_MAX_CRASHES = env_int("INGEST_MAX_CRASHES", 2, minimum=1)
+# Address-space ceiling of each worker pool process (0: none): a payload that needs more
+# fails itself with MemoryError instead of taking the machine down.
+INGEST_WORKER_MEMORY_MB = env_int("INGEST_WORKER_MEMORY_MB", 2048, minimum=0)
+# A pool process whose resident memory grew past half the ceiling is replaced after its task.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = INGEST_WORKER_MEMORY_MB * 1024 // 2 or None  # KiB
+# --- end of Workers and Redis (issue 12) ---------------------------------------------------
 
 # --- Accord Monitor -----------------------------------------------------------------------
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", default=False)
@@ -311,7 +332,16 @@ REST_FRAMEWORK = {
 # The throttle counts live in the cache: Redis in production (shared by all web processes).
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        # Workers and Redis (issue 12): a Redis that hangs must not hang the request.
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT,
+            "socket_timeout": REDIS_TIMEOUT,
+            "retry_on_timeout": False,
+        },
+    }
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

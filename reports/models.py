@@ -360,6 +360,15 @@ class InboundPayload(models.Model):
     result = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # A claim is a lease: the claiming worker's heartbeat renews it while the process that
+    # holds it is alive; INGEST_CLAIM_TIMEOUT after claimed_at stays the hard ceiling.
+    claimed_by = models.CharField(
+        max_length=200, blank=True, help_text="The worker process holding the claim."
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    crashes = models.PositiveSmallIntegerField(
+        default=0, help_text="Claims that ended with the worker gone, not with a result."
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
     report = models.ForeignKey(
         Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="payloads"

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from config.heartbeat import WORKER_BOOT
+from reports.ingest.claims import lease_owner
 from reports.ingest.pipeline import TRANSIENT_ERRORS, payload_ingest, payloads_requeue
 
 
@@ -13,8 +15,11 @@ from reports.ingest.pipeline import TRANSIENT_ERRORS, payload_ingest, payloads_r
     max_retries=8,
 )
 def ingest_payload(self, payload_id: int) -> str:
+    # In a worker, the claim is a lease its heartbeat renews; run eagerly, nothing renews it.
+    eager = self.request.is_eager or not self.request.hostname
+    owner = "" if eager else lease_owner(worker=self.request.hostname, boot=WORKER_BOOT)
     try:
-        return payload_ingest(payload_id=payload_id)
+        return payload_ingest(payload_id=payload_id, owner=owner)
     except TRANSIENT_ERRORS as exc:
         # Database or network blip: back off 2, 4, 8 ... s (capped); the claim was released.
         raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 300)) from exc

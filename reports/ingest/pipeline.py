@@ -11,16 +11,24 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F, Max, Min, Q
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from accounts.roles import user_is_observer_only
+from reports.ingest.claims import (
+    claim_lapsed,
+    error_text,
+    payload_claim,
+    payload_quarantine,
+    payload_release,
+)
 from reports.ingest.dates import DateProblem, parse_datetime, zone
 from reports.ingest.rows import RowContext, RowError, validate_row
 from reports.ingest.writer import observations_write
@@ -109,13 +117,32 @@ def payload_receive(
     return ReceiveResult(payload, created=True)
 
 
+# Broker URL -> monotonic time until which this process leaves that failed broker alone.
+_broker_down_until: dict[str, float] = {}
+
+
+def _broker_url() -> str:
+    from config.celery import app
+
+    return str(app.conf.broker_url)
+
+
+def _broker_resting() -> bool:
+    return time.monotonic() < _broker_down_until.get(_broker_url(), 0.0)
+
+
 def payload_enqueue(*, payload_id: int) -> bool:
     """Ring the doorbell; a broker that is down or mute is logged, never raised.
 
-    The periodic sweep delivers whatever could not be enqueued here.
+    The periodic sweep delivers whatever could not be enqueued here. After a failure, this
+    process does not try again for REDIS_RETRY_AFTER seconds: each try against a hung Redis
+    would hold a request for the socket timeouts.
     """
     from reports.tasks import ingest_payload
 
+    if _broker_resting():
+        logger.info("broker failed recently; payload %s waits for the sweep", payload_id)
+        return False
     try:
         ingest_payload.apply_async(
             args=[payload_id],
@@ -131,6 +158,7 @@ def payload_enqueue(*, payload_id: int) -> bool:
         logger.warning(
             "could not enqueue payload %s; the sweep will retry", payload_id, exc_info=True
         )
+        _broker_down_until[_broker_url()] = time.monotonic() + settings.REDIS_RETRY_AFTER
         _drop_broker_connections()
         return False
     return True
@@ -154,67 +182,38 @@ def _drop_broker_connections() -> None:
     app.amqp._producer_pool = None
 
 
-# --- claiming -----------------------------------------------------------------------------
-
-
-def _claim_expired_before() -> dt.datetime:
-    return timezone.now() - dt.timedelta(seconds=settings.INGEST_CLAIM_TIMEOUT)
-
-
-def payload_claim(*, payload_id: int) -> bool:
-    """Take the payload for this worker if nobody holds a live claim on it."""
-    claimable = Q(state=State.RECEIVED) | Q(
-        state=State.PROCESSING, claimed_at__lt=_claim_expired_before()
-    )
-    return bool(
-        InboundPayload.objects.filter(claimable, pk=payload_id).update(
-            state=State.PROCESSING, claimed_at=timezone.now(), attempts=F("attempts") + 1
-        )
-    )
-
-
-def payload_release(*, payload_id: int, error: str) -> None:
-    """Give a claimed payload back after a transient fault, so a retry can claim it."""
-    InboundPayload.objects.filter(pk=payload_id, state=State.PROCESSING).update(
-        state=State.RECEIVED, claimed_at=None, last_error=error[:2000]
-    )
-
-
-def payload_quarantine(*, payload_id: int, error: str) -> None:
-    InboundPayload.objects.filter(pk=payload_id).exclude(state=State.DONE).update(
-        state=State.QUARANTINED, last_error=error[:2000], processed_at=timezone.now()
-    )
-
-
 # --- processing ---------------------------------------------------------------------------
 
 
-def payload_ingest(*, payload_id: int, progress: Callable[[int], object] | None = None) -> str:
-    """Claim and process one payload; return the state it ends in (or ``skipped``).
+def payload_ingest(
+    *, payload_id: int, progress: Callable[[int], object] | None = None, owner: str = ""
+) -> str:
+    """Claim (for ``owner``, a worker process) and process one payload; return the state it
+    ends in (or ``skipped``).
 
     Invalid content ends ``rejected`` with its row errors; transient faults release the
-    claim and re-raise for a retry; anything else, and too many attempts, ``quarantined``.
+    claim and re-raise for a retry; anything else, too many attempts or crashes, ``quarantined``.
     """
-    if not payload_claim(payload_id=payload_id):
+    if not payload_claim(payload_id=payload_id, owner=owner):
         return "skipped"
     payload = (
         InboundPayload.objects.select_related("sender", "mission").defer("body").get(pk=payload_id)
     )
-    if payload.attempts > settings.INGEST_MAX_ATTEMPTS:
-        payload_quarantine(
-            payload_id=payload_id,
-            error=f"gave up after {payload.attempts - 1} attempts; last error: "
-            f"{payload.last_error or 'the worker stopped before finishing'}",
-        )
+    if reason := _give_up_reason(payload):
+        payload_quarantine(payload_id=payload_id, error=reason)
         return State.QUARANTINED
     try:
         result = _process(payload, progress)
     except PayloadRejected as rejected:
-        _finish_rejected(payload, rejected)
-        return State.REJECTED
+        return _finish_rejected(payload, rejected)
     except TRANSIENT_ERRORS as exc:
         payload_release(payload_id=payload_id, error=f"transient: {exc}")
         raise
+    except MemoryError:
+        # Raised under the worker's address-space ceiling (INGEST_WORKER_MEMORY_MB).
+        payload_quarantine(payload_id=payload_id, error=_OUT_OF_MEMORY)
+        logger.error("payload %s quarantined: out of memory", payload_id)
+        return State.QUARANTINED
     except Exception as exc:  # a bug or an unforeseen input: keep it, never drop it
         logger.exception("payload %s quarantined", payload_id)
         payload_quarantine(payload_id=payload_id, error=f"{type(exc).__name__}: {exc}")
@@ -223,19 +222,58 @@ def payload_ingest(*, payload_id: int, progress: Callable[[int], object] | None 
     return State.DONE
 
 
-def _finish_rejected(payload: InboundPayload, rejected: PayloadRejected) -> None:
-    summary = (
+_OUT_OF_MEMORY = (
+    "the ingest ran out of memory (the ceiling is INGEST_WORKER_MEMORY_MB per worker process): "
+    "the payload is too large or too deeply nested; nothing was stored"
+)
+
+
+def _give_up_reason(payload: InboundPayload) -> str:
+    """Why a freshly claimed payload is not tried again, or "" to try it."""
+    if payload.crashes >= settings.INGEST_MAX_CRASHES:
+        return (
+            f"the worker stopped {payload.crashes} times while processing this payload (killed, "
+            "out of memory or past the task time limit); quarantined so that it cannot take "
+            "down another"
+        )
+    if payload.attempts > settings.INGEST_MAX_ATTEMPTS:
+        return (
+            f"gave up after {payload.attempts - 1} attempts; last error: "
+            f"{payload.last_error or 'the worker stopped before finishing'}"
+        )
+    return ""
+
+
+def _finish_rejected(payload: InboundPayload, rejected: PayloadRejected) -> str:
+    """Record the rejection; if it cannot be written (its own text), quarantine instead."""
+    try:
+        _write_rejected(payload, rejected)
+    except DatabaseError as exc:
+        logger.exception("payload %s: could not record its rejection", payload.pk)
+        payload_quarantine(
+            payload_id=payload.pk,
+            error=f"rejected, but the problems could not be stored ({type(exc).__name__}); "
+            "see the worker's log",
+        )
+        return State.QUARANTINED
+    return State.REJECTED
+
+
+def _write_rejected(payload: InboundPayload, rejected: PayloadRejected) -> None:
+    errors = [error_text(error, limit=1000) for error in rejected.errors]
+    summary = error_text(
         f"{rejected.total} problem(s); nothing from this payload was stored"
         if rejected.total > 1
-        else f"{rejected.errors[0]}; nothing was stored"
+        else f"{errors[0]}; nothing was stored"
     )
     with transaction.atomic():
         InboundPayload.objects.filter(pk=payload.pk).update(
             state=State.REJECTED,
-            errors=rejected.errors,
-            last_error=summary[:2000],
+            errors=errors,
+            last_error=summary,
             processed_at=timezone.now(),
             result={"error_count": rejected.total},
+            lease_expires_at=None,
         )
         draft = _admin_draft(payload)
         if draft is not None and draft.status == ReportStatus.SUBMITTED:
@@ -653,14 +691,18 @@ def _after_ingest(clause_ids: list[int], window: tuple[str, str] | None = None) 
 def payloads_requeue(*, older_than: dt.timedelta | None = None) -> int:
     """Re-ring for payloads never picked up, or whose claim expired (the worker died)."""
     older_than = older_than or dt.timedelta(seconds=settings.INGEST_REQUEUE_AFTER)
+    now = timezone.now()
     stale = InboundPayload.objects.filter(
-        Q(state=State.RECEIVED, received_at__lt=timezone.now() - older_than)
-        | Q(state=State.PROCESSING, claimed_at__lt=_claim_expired_before())
+        Q(state=State.RECEIVED, received_at__lt=now - older_than) | claim_lapsed(now)
     ).values_list("pk", flat=True)[:1000]
-    ids = list(stale)
-    for payload_id in ids:
+    _broker_down_until.pop(_broker_url(), None)  # the sweep is how a broker's return is noticed
+    rung = 0
+    for payload_id in stale:
+        if _broker_resting():
+            break  # the broker failed: the next sweep tries again, not a thousand times now
         payload_enqueue(payload_id=payload_id)
-    return len(ids)
+        rung += 1
+    return rung
 
 
 def payload_replay(*, payload: InboundPayload) -> InboundPayload:
@@ -670,7 +712,14 @@ def payload_replay(*, payload: InboundPayload) -> InboundPayload:
             f"Only quarantined or rejected payloads are replayed, not {payload.state}."
         )
     InboundPayload.objects.filter(pk=payload.pk).update(
-        state=State.RECEIVED, attempts=0, claimed_at=None, errors=[], processed_at=None
+        state=State.RECEIVED,
+        attempts=0,
+        crashes=0,
+        claimed_at=None,
+        claimed_by="",
+        lease_expires_at=None,
+        errors=[],
+        processed_at=None,
     )
     transaction.on_commit(lambda: payload_enqueue(payload_id=payload.pk))
     payload.refresh_from_db()

@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -8,6 +9,8 @@ from reports.api.views import EXTENSION_FORMATS
 from reports.ingest.pipeline import payload_ingest, payload_receive
 from reports.models import Channel, InboundPayload, ObserverMission
 from reports.parsers import PARSERS
+
+PENDING = (InboundPayload.State.RECEIVED, InboundPayload.State.PROCESSING)
 
 
 class Command(BaseCommand):
@@ -30,7 +33,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--here",
             action="store_true",
-            help="Ingest in this process even when workers are configured.",
+            help="Ingest in this process even when workers are configured, and wait for each "
+            "file's final state (a worker may have claimed it first); exit non-zero unless "
+            "every file was accepted.",
+        )
+        parser.add_argument(
+            "--wait",
+            type=int,
+            default=None,
+            metavar="SECONDS",
+            help="With --here: how long to wait for a worker that claimed a file first "
+            "(default: INGEST_CLAIM_TIMEOUT).",
         )
 
     def handle(self, *args, files, mission, **options):
@@ -65,16 +78,28 @@ class Command(BaseCommand):
             if here:
                 with tqdm(total=None, unit="obs", desc=path.name, leave=False) as bar:
                     payload_ingest(payload_id=payload.pk, progress=bar.update)
-            payload.refresh_from_db()
-            failed += payload.state in (
-                InboundPayload.State.REJECTED,
-                InboundPayload.State.QUARANTINED,
-            )
-            self._report(path, payload)
+                payload = self._final(payload, options["wait"] or settings.INGEST_CLAIM_TIMEOUT)
+                failed += payload.state != InboundPayload.State.DONE
+            else:
+                payload.refresh_from_db()
+                failed += payload.state in (
+                    InboundPayload.State.REJECTED,
+                    InboundPayload.State.QUARANTINED,
+                )
+            self._report(path, payload, waited=here)
         if failed:
             raise CommandError(f"{failed} file(s) were not ingested; see the problems above.")
 
-    def _report(self, path: Path, payload: InboundPayload) -> None:
+    def _final(self, payload: InboundPayload, timeout: int) -> InboundPayload:
+        """The payload once it is done, rejected or quarantined, or as it is after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        payload.refresh_from_db()
+        while payload.state in PENDING and time.monotonic() < deadline:
+            time.sleep(0.5)  # a worker claimed it before this process could
+            payload.refresh_from_db()
+        return payload
+
+    def _report(self, path: Path, payload: InboundPayload, *, waited: bool) -> None:
         if payload.state == InboundPayload.State.DONE:
             extra = (
                 " (already imported: nothing changed)" if payload.result.get("duplicate") else ""
@@ -83,7 +108,12 @@ class Command(BaseCommand):
                 f"{path}: {payload.result.get('observations')} observations, "
                 f"report {payload.report_id}{extra}"
             )
-        elif payload.state in (InboundPayload.State.RECEIVED, InboundPayload.State.PROCESSING):
+        elif payload.state in PENDING and waited:
+            self.stderr.write(
+                f"{path}: payload {payload.pk} is still {payload.state} (a worker holds it); "
+                "see the payload in the admin for its outcome"
+            )
+        elif payload.state in PENDING:
             self.stdout.write(f"{path}: stored as payload {payload.pk}; the workers ingest it")
         else:
             self.stderr.write(f"{path}: {payload.state}: {payload.last_error}")
