@@ -202,4 +202,50 @@ class EvaluationRun(models.Model):
         indexes = [models.Index(fields=["trigger", "-started_at"], name="run_trigger_idx")]
 
 
+class EvaluationRequest(models.Model):
+    """Clauses of one agreement waiting for the rules and their daily figures: the database
+    is the evaluation queue (the task queue only rings the doorbell).
+
+    A pending request absorbs every new one for its agreement; a worker claims it (running,
+    under a lease) and deletes it when done, and what arrives meanwhile forms the next
+    pending request. So a burst of ingests costs one evaluation per agreement, not one each.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    clause_ids = models.JSONField(default=list, help_text="The union of the requests' clauses.")
+    since = models.DateField(null=True, blank=True, help_text="Empty: every day.")
+    until = models.DateField(null=True, blank=True)
+    requests = models.PositiveIntegerField(default=1, help_text="How many requests it absorbed.")
+    requested_at = models.DateTimeField(help_text="The first request it holds.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One request waits per agreement (it absorbs the others), and one runs.
+            models.UniqueConstraint(
+                fields=["agreement"],
+                condition=Q(state="pending"),
+                name="evaluation_request_one_pending",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement"],
+                condition=Q(state="running"),
+                name="evaluation_request_one_running",
+            ),
+            models.CheckConstraint(
+                name="evaluation_request_running_has_lease",
+                condition=Q(state="pending") | Q(lease_until__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} evaluation of agreement {self.agreement_id}"
+
+
 from monitor.models_webhooks import WebhookDelivery, WebhookSubscription  # noqa: E402,F401

@@ -375,8 +375,10 @@ def rules_run(
     trigger: str,
     agreement_codes: list[str] | None = None,
     clause_ids: list[int] | None = None,
+    note: dict | None = None,
 ) -> EvaluationRun:
-    """Evaluate now and reconcile alerts; recorded as an EvaluationRun.
+    """Evaluate now and reconcile alerts; recorded as an EvaluationRun (``note`` joins its
+    summary).
 
     With ``clause_ids`` (after an ingest) the clauses that depend on them are evaluated too.
     """
@@ -401,6 +403,7 @@ def rules_run(
             "per_rule": evaluation.per_rule,
             "agreements": agreement_codes or "all",
             "clause_ids": clause_ids[:100] if clause_ids else None,
+            **(note or {}),
         },
     )
 

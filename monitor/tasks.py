@@ -4,24 +4,52 @@ import datetime as dt
 
 from celery import shared_task
 
-from monitor.aggregates import aggregates_refresh
+from monitor.evaluation_queue import (
+    evaluation_request,
+    evaluation_request_run,
+    evaluation_requests_requeue,
+)
 from monitor.models import EvaluationRun
 from monitor.services import rules_run
+
+
+@shared_task(name="monitor.request_evaluation")
+def request_evaluation(
+    clause_ids: list[int], since: str | None = None, until: str | None = None
+) -> list[int]:
+    """After an ingest, called by name in the ingest's own process (reports does not import
+    monitor): record the touched clauses in their agreements' pending requests, a row write;
+    the doorbell rings only for a request that was not already waiting."""
+    return evaluation_request(
+        clause_ids=clause_ids,
+        since=dt.date.fromisoformat(since) if since else None,
+        until=dt.date.fromisoformat(until) if until else None,
+    )
+
+
+@shared_task(name="monitor.evaluate_agreement", acks_late=True, bind=True, max_retries=5)
+def evaluate_agreement(self, agreement_id: int) -> int | None:
+    """The doorbell: run the agreement's pending evaluation request, if one can be claimed."""
+    try:
+        run = evaluation_request_run(agreement_id=agreement_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 120)) from exc
+    return run.findings if run else None
 
 
 @shared_task(name="monitor.evaluate_clauses", acks_late=True, bind=True, max_retries=5)
 def evaluate_clauses(
     self, clause_ids: list[int], since: str | None = None, until: str | None = None
 ) -> int:
-    """After an ingest: the scorecard figures (for the days it covers) and the rules for the
-    clauses it touched."""
+    """Evaluate these clauses now, through their agreements' requests (so with whatever was
+    pending there); an agreement with a run in progress gets it next. Also what messages
+    queued before the requests existed still call."""
     try:
-        aggregates_refresh(
-            clause_ids=clause_ids,
-            since=dt.date.fromisoformat(since) if since else None,
-            until=dt.date.fromisoformat(until) if until else None,
-        )
-        return rules_run(trigger=EvaluationRun.Trigger.INGEST, clause_ids=clause_ids).findings
+        findings = 0
+        for agreement_id in request_evaluation(clause_ids, since, until):
+            run = evaluation_request_run(agreement_id=agreement_id)
+            findings += run.findings if run else 0
+        return findings
     except Exception as exc:
         raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 120)) from exc
 
@@ -30,6 +58,12 @@ def evaluate_clauses(
 def evaluate_all() -> int:
     """Periodically: every rule over every clause, for the time-based conditions."""
     return rules_run(trigger=EvaluationRun.Trigger.PERIODIC).findings
+
+
+@shared_task(name="monitor.evaluate_requeue", acks_late=True)
+def evaluation_requeue() -> int:
+    """Periodically: ring again for evaluation requests nobody picked up."""
+    return evaluation_requests_requeue()
 
 
 # --- notify queue: webhooks -----------------------------------------------------------------

@@ -667,21 +667,21 @@ def bulk_load():
 
 
 def _after_ingest(clause_ids: list[int], window: tuple[str, str] | None = None) -> None:
-    """Ask the rules engine (another app, by task name) to look at the touched clauses."""
+    """Ask the rules engine (another app, by task name) to look at the touched clauses.
+
+    The request is recorded here, in this process (a row write: the engine coalesces the
+    requests per agreement and rings its own doorbell), so a burst of reports does not leave
+    hundreds of evaluation tasks queued.
+    """
     from config.celery import app
 
-    if _bulk_load.get() or not clause_ids or "monitor.evaluate_clauses" not in app.tasks:
+    if _bulk_load.get() or not clause_ids or "monitor.request_evaluation" not in app.tasks:
         return
     try:
-        app.tasks["monitor.evaluate_clauses"].apply_async(
-            args=[clause_ids, *(window or ())],
-            queue="rules",
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2},
-        )
+        app.tasks["monitor.request_evaluation"](clause_ids, *(window or ()))
     except Exception:
         logger.warning(
-            "could not enqueue rule evaluation; the periodic run will cover it", exc_info=True
+            "could not request rule evaluation; the periodic run will cover it", exc_info=True
         )
 
 
