@@ -381,3 +381,22 @@ WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5, minimum=1)  # seconds, per conne
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)  # per run (replays restart)
 # The public address of this site, for the links in webhook bodies.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Input limits (issue 12) --------------------------------------------------------------
+# Enforced while a payload is parsed, before its memory is spent; a breach rejects the payload
+# with a message naming the setting (docs/operations.md, "Input limits").
+INGEST_MAX_DEPTH = env_int("INGEST_MAX_DEPTH", 32, minimum=4)  # JSON nesting, report = 1
+INGEST_MAX_KEYS = env_int("INGEST_MAX_KEYS", 1000, minimum=10)  # keys in one JSON object
+INGEST_MAX_ITEMS = env_int("INGEST_MAX_ITEMS", 10_000, minimum=10)  # items in a JSON array
+INGEST_MAX_ROWS = env_int("INGEST_MAX_ROWS", 1_000_000, minimum=1)  # observations or data rows
+INGEST_MAX_COLUMNS = env_int("INGEST_MAX_COLUMNS", 1000, minimum=10)  # CSV and sheet columns
+INGEST_MAX_STRING_CHARS = env_int("INGEST_MAX_STRING_CHARS", 100_000, minimum=1000)
+INGEST_MAX_ROW_CHARS = env_int("INGEST_MAX_ROW_CHARS", 1_000_000, minimum=1000)
+INGEST_MAX_XLSX_EXPANDED_BYTES = env_int(
+    "INGEST_MAX_XLSX_EXPANDED_BYTES", 256 * 1024 * 1024, minimum=65536
+)
+INGEST_MAX_XLSX_MEMBERS = env_int("INGEST_MAX_XLSX_MEMBERS", 10_000, minimum=10)
+INGEST_MAX_XLSX_SHARED_STRINGS = env_int("INGEST_MAX_XLSX_SHARED_STRINGS", 1_000_000, minimum=1)
+INGEST_MAX_XLSX_SHARED_CHARS = env_int("INGEST_MAX_XLSX_SHARED_CHARS", 50_000_000, minimum=1000)
+# An observation dated further ahead than this is a row error (clocks and zones differ a bit).
+INGEST_FUTURE_TOLERANCE_HOURS = env_int("INGEST_FUTURE_TOLERANCE_HOURS", 48, minimum=0)

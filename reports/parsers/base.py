@@ -13,6 +13,14 @@ class PayloadProblem(ValueError):
     """The payload as a whole cannot be read (not a row-level error)."""
 
 
+class LimitExceeded(PayloadProblem):
+    """The payload breaches an input limit; the pipeline rejects it like any PayloadProblem."""
+
+    def __init__(self, problem: str, setting: str):
+        super().__init__(f"{problem} (the limit is set by {setting})")
+        self.setting = setting
+
+
 @dataclass
 class ParsedPayload:
     header: dict[str, Any]

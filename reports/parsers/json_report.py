@@ -1,6 +1,7 @@
 """The project's JSON report format (docs/report-format.md, schema in docs/report.schema.json).
 
-Parsed streaming with ijson, so a 100 MB report never becomes one Python object.
+Parsed streaming with ijson, so a 100 MB report never becomes one Python object; the input
+limits (``reports.parsers.limits``) are checked on the way, before any row is built.
 """
 
 import codecs
@@ -9,7 +10,10 @@ from collections.abc import Iterator
 import ijson
 
 from reports.parsers.base import ParsedPayload, PayloadProblem, RawRow, register
+from reports.parsers.json_bounds import RawStringScan, read_header
+from reports.parsers.limits import Limits, current_limits
 from reports.parsers.source import as_source, is_blank
+from reports.parsers.text import printable, refusal, value_problem
 
 HEADER_FIELDS = {
     "format",
@@ -48,8 +52,10 @@ ROW_FIELDS = {
 }
 
 
-def _check_utf8(source) -> None:
+def _prescan(source, limits: Limits) -> None:
+    """One pass over the raw bytes: UTF-8 only, and no string token beyond any limit."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    strings = RawStringScan(limits.string_chars)
     start = 0
     with source.open() as stream:
         while True:
@@ -62,6 +68,7 @@ def _check_utf8(source) -> None:
                 ) from None
             if not chunk:
                 return
+            strings.feed(chunk)
             start += len(chunk)
 
 
@@ -73,25 +80,15 @@ def _stream(source):
     return stream
 
 
-def _header(source) -> dict:
-    builder = ijson.ObjectBuilder()
-    skipping = has_observations = False
+def _header(source, limits: Limits) -> dict:
+    """The report without its observations, walking the whole body within the limits."""
     try:
-        for prefix, event, value in ijson.parse(_stream(source), use_float=True):
-            if prefix == "" and event == "map_key":
-                skipping = value == "observations"
-                if skipping:
-                    has_observations = True
-                    continue
-            if skipping and (prefix == "observations" or prefix.startswith("observations.")):
-                continue
-            builder.event(event, value)
+        header, has_observations = read_header(_stream(source), limits)
     except ijson.common.IncompleteJSONError as exc:
         message = (str(exc).strip().splitlines() or ["unexpected end of input"])[0]
         raise PayloadProblem(f"the JSON is truncated or malformed: {message[:200]}") from None
     except ijson.common.JSONError as exc:
         raise PayloadProblem(f"the JSON is malformed: {str(exc)[:200]}") from None
-    header = getattr(builder, "value", None)
     if not isinstance(header, dict):
         raise PayloadProblem(
             "the JSON must be an object with mission, external_id and observations"
@@ -101,7 +98,19 @@ def _header(source) -> dict:
     return header
 
 
+def _check_header_text(header: dict) -> None:
+    for name, value in header.items():
+        if problem := value_problem(value):
+            raise PayloadProblem(f"header, {printable(name)}: {refusal(problem)}")
+
+
+def _listed(names: set[str]) -> str:
+    return ", ".join(printable(name, 40) for name in sorted(names))
+
+
 def _rows(source) -> Iterator[tuple[int, RawRow]]:
+    # The header pass has walked the whole body within the limits, so ijson's own (C) item
+    # builder is safe here: no depth for its prefixes to grow with.
     for number, item in enumerate(
         ijson.items(_stream(source), "observations.item", use_float=True), start=1
     ):
@@ -110,7 +119,7 @@ def _rows(source) -> Iterator[tuple[int, RawRow]]:
             continue
         unknown = set(item) - ROW_FIELDS
         if unknown:
-            yield number, {"__error__": f"unknown field(s) {', '.join(sorted(unknown))}"}
+            yield number, {"__error__": f"unknown field(s) {_listed(unknown)}"}
             continue
         yield number, item
 
@@ -121,11 +130,13 @@ def parse_json_report(body, params: dict) -> ParsedPayload:
     source = as_source(body)
     if is_blank(source):
         raise PayloadProblem("the body is empty: send a JSON report")
-    _check_utf8(source)
-    header = _header(source)
+    limits = current_limits()
+    _prescan(source, limits)
+    header = _header(source, limits)
     unknown = set(header) - HEADER_FIELDS
     if unknown:
-        raise PayloadProblem(f"unknown top-level field(s): {', '.join(sorted(unknown))}")
+        raise PayloadProblem(f"unknown top-level field(s): {_listed(unknown)}")
+    _check_header_text(header)
     if "observations" not in header:
         raise PayloadProblem('the report has no "observations" list')
     period = header.pop("period", None)
