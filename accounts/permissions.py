@@ -1,9 +1,11 @@
-"""DRF permissions by role, and token scopes."""
+"""DRF permissions from the access policy, and token scopes."""
+
+from collections.abc import Callable
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from accounts.access import Reach, reach_of
 from accounts.models import ApiToken
-from accounts.roles import ANALYST, API_CONSUMER, OBSERVER, user_has_role
 
 
 def _token(request) -> ApiToken | None:
@@ -22,23 +24,33 @@ class ReadScope(BasePermission):
         )
 
 
-def roles(*names: str) -> type[BasePermission]:
-    """Allow superusers and users holding any of ``names``."""
+def reach(check: Callable[[Reach], bool], message: str, name: str) -> type[BasePermission]:
+    """A DRF permission that asks the access policy (accounts.access), nothing else."""
 
-    class HasRole(BasePermission):
-        message = f"This needs one of the roles: {', '.join(names)}."
-
+    class ReachPermission(BasePermission):
         def has_permission(self, request, view) -> bool:
-            user = request.user
-            if not user.is_authenticated:
-                return False
-            return user.is_superuser or any(user_has_role(user, name) for name in names)
+            return check(reach_of(request.user))
 
-    HasRole.__name__ = f"HasRole_{'_'.join(n.replace(' ', '_') for n in names)}"
-    return HasRole
+    ReachPermission.message = message
+    ReachPermission.__name__ = name
+    return ReachPermission
 
 
-AgreementReaders = roles(API_CONSUMER, ANALYST, OBSERVER)
-AlertReaders = roles(API_CONSUMER, ANALYST)
-ReportReaders = roles(ANALYST, OBSERVER)
-Analysts = roles(ANALYST)
+AgreementReaders = reach(
+    lambda r: r.role not in ("anonymous", "none"),
+    "Agreements are read by observers, analysts and API consumers.",
+    "AgreementReaders",
+)
+AlertReaders = reach(
+    lambda r: r.figures != "none",
+    "Alerts and scorecards are read by analysts, API consumers and observers (for the "
+    "agreements their missions serve).",
+    "AlertReaders",
+)
+ReportReaders = reach(
+    lambda r: r.records != "none",
+    "Reports, observations and payloads are read by analysts and by observers (their own "
+    "missions').",
+    "ReportReaders",
+)
+Analysts = reach(lambda r: r.analyses, "This needs the analyst role.", "Analysts")

@@ -3,7 +3,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_mixins import AuditedAdmin, HistoryInline
-from accounts.roles import user_is_observer_only
 from agreements.models import (
     Agreement,
     AgreementParty,
@@ -14,7 +13,7 @@ from agreements.models import (
     Party,
     VerificationMechanism,
 )
-from agreements.selectors import clause_tree
+from agreements.selectors import clause_tree, clauses_watched_for
 from agreements.services import assessment_record, clause_dates_resolve
 
 
@@ -193,12 +192,8 @@ class ClauseAdmin(AuditedAdmin):
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         # The observation form's clause picker offers observers only what their missions watch.
-        if (
-            request.GET.get("app_label") == "reports"
-            and request.GET.get("field_name") == "clause"
-            and user_is_observer_only(request.user)
-        ):
-            queryset = queryset.filter(mechanisms__missions__members=request.user)
+        if request.GET.get("app_label") == "reports" and request.GET.get("field_name") == "clause":
+            queryset = queryset.filter(pk__in=clauses_watched_for(user=request.user).values("pk"))
             may_have_duplicates = True
         return queryset, may_have_duplicates
 

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.admin_mixins import AuditedAdmin, HistoryInline, RecordAdmin
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig, Severity
 from monitor.rules import RULES
+from monitor.selectors import alerts_visible_to
 from monitor.services import alert_set_state
 
 
@@ -58,6 +59,10 @@ class AlertAdmin(RecordAdmin):
     list_select_related = ["agreement", "party"]
     search_fields = ["title", "explanation"]
     date_hierarchy = "last_seen"
+
+    def get_queryset(self, request):
+        return alerts_visible_to(user=request.user)
+
     inlines = [TransitionInline]
     fields = [
         "title",

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import QuerySet
 
 from monitor.models import AlertTransition
 
@@ -44,8 +45,10 @@ _COMPILED_MAX = 256
 PREPARE_AFTER = 5  # runs of one statement on a connection before psycopg prepares it
 
 
-def _query(after: int, rows: int, agreement: str, min_severity: int, rule: str):
+def _query(after: int, rows: int, agreement: str, min_severity: int, rule: str, scope=None):
     query = AlertTransition.objects.filter(id__gt=after).order_by("id")
+    if scope is not None:
+        query = query.filter(alert__agreement__in=scope)
     if agreement:
         query = query.filter(alert__agreement__code=agreement)
     if min_severity:
@@ -56,9 +59,18 @@ def _query(after: int, rows: int, agreement: str, min_severity: int, rule: str):
 
 
 def feed_page(
-    *, after: int, rows: int, agreement: str = "", min_severity: int = 0, rule: str = ""
+    *,
+    after: int,
+    rows: int,
+    agreement: str = "",
+    min_severity: int = 0,
+    rule: str = "",
+    agreements: QuerySet | None = None,
 ) -> list[tuple]:
-    """Up to ``rows`` transitions with an id above ``after``, in id order."""
+    """Up to ``rows`` transitions with an id above ``after``, in id order; ``agreements``
+    (a queryset of ids, from monitor.selectors.feed_scope) bounds them for the reader."""
+    if agreements is not None:  # a bounded reader: the ORM path, not the prepared statement
+        return list(_query(after, rows, agreement, min_severity, rule, agreements))
     if connection.vendor != "postgresql":
         return list(_query(after, rows, agreement, min_severity, rule))
     params: list = [after]

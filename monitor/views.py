@@ -1,49 +1,83 @@
 """Scorecard pages for analysts (and observers, for the agreements their missions serve)."""
 
 import datetime as dt
+import functools
 from html import escape as html_escape  # the same as Django's escape, without its lazy wrapper
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Q, QuerySet
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 
-from accounts.roles import ANALYST, OBSERVER, user_has_role
+from accounts.access import reach_of
 from agreements.models import Agreement, Clause, Party, VerificationMechanism
+from agreements.selectors import agreements_with_figures_for
 from monitor import charts
 from monitor.cadence import cadence_status
-from monitor.models import Alert, Severity
+from monitor.models import Severity
 from monitor.scorecards import agreement_scorecard, agreements_overview, party_scorecard
+from monitor.selectors import alerts_visible_to, alerts_with_evidence_for
 from monitor.status import STATUS_LABELS
 from reports.formats import csv_stream
 from reports.models import Observation
+from reports.selectors import observations_visible_to, observations_withheld_from
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
-    """Analysts and administrators see every agreement; observers those their missions
-    serve; anyone else none."""
-    if user.is_superuser or user_has_role(user, ANALYST):
-        return Agreement.objects.all()
-    if user_has_role(user, OBSERVER):
-        return Agreement.objects.filter(mechanisms__missions__members=user).distinct()
-    raise PermissionDenied("Scorecards are for analysts and observers.")
+    """The agreements whose scorecards the user reads (the access policy decides); a
+    logged-in user with no such role gets the project's 403 page."""
+    if reach_of(user).figures == "none":
+        raise PermissionDenied(
+            "Scorecards are for analysts and observers. Ask an administrator for a role."
+        )
+    return agreements_with_figures_for(user=user)
+
+
+class BadParameter(ValueError):
+    """A query parameter a page cannot use: answered with 400 and what was expected."""
+
+    def __init__(self, name: str, expected: str, given: str = ""):
+        super().__init__(f"{name}: {expected}")
+        self.name, self.expected, self.given = name, expected, given
+
+
+# The same bounds as the API: scorecards count weeks and subtract windows from these days.
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 
 
 def _date(value: str | None, name: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise Http404(f"{name} must be a date (YYYY-MM-DD)") from None
+        raise BadParameter(name, "a date written YYYY-MM-DD, e.g. 2015-02-15", value) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadParameter(name, f"a date from {FIRST_DAY} to {LAST_DAY}", value)
+    return day
 
 
-@login_required
+def page(view):
+    """A page view that answers a bad query parameter with 400 in the site's layout,
+    naming the parameter and what it expects, instead of a 404 or a server error."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except BadParameter as bad:
+            context = {"parameter": bad.name, "expected": bad.expected, "given": bad.given}
+            return render(request, "scorecards/bad_request.html", context, status=400)
+
+    return login_required(wrapped)
+
+
+@page
 def overview(request):
     visible = set(agreements_visible_to(request.user).values_list("pk", flat=True))
     rows = [row for row in agreements_overview() if row["agreement"].pk in visible]
@@ -64,7 +98,7 @@ CSV_COLUMNS = [
 ]
 
 
-@login_required
+@page
 def agreement(request, code: str):
     target = get_object_or_404(agreements_visible_to(request.user), code=code)
     as_of_day = _date(request.GET.get("as_of"), "as_of")
@@ -79,7 +113,9 @@ def agreement(request, code: str):
     if start or end:
         period = (start or reference - dt.timedelta(days=84), end or reference)
         if period[1] < period[0]:
-            raise Http404("The period ends before it starts.")
+            raise BadParameter(
+                "to", f"a day on or after the start of the period ({period[0]})", str(period[1])
+            )
     card = agreement_scorecard(agreement=target, as_of=as_of, period=period)
     if request.GET.get("format") == "csv":
         return _csv(card, hxl=request.GET.get("hxl") in ("1", "true", "yes"))
@@ -197,7 +233,7 @@ def _csv(card, *, hxl: bool) -> StreamingHttpResponse:
     return response
 
 
-@login_required
+@page
 def party(request, code: str):
     visible = agreements_visible_to(request.user)
     target = get_object_or_404(Party, code=code)
@@ -209,23 +245,30 @@ def party(request, code: str):
     )
 
 
-@login_required
+@page
 def clause(request, pk: int):
     visible = agreements_visible_to(request.user)
     target = get_object_or_404(
         Clause.objects.select_related("agreement", "parent").filter(agreement__in=visible), pk=pk
     )
+    on_clause = Observation.objects.filter(clause=target, report__status="accepted")
     observations = (
-        Observation.objects.filter(clause=target, report__status="accepted")
+        observations_visible_to(user=request.user)
+        .filter(clause=target, report__status="accepted")
         .select_related("report__mission", "party")
         .order_by("-occurred_at")[:200]
     )
+    alerts = alerts_with_evidence_for(
+        user=request.user,
+        alerts=alerts_visible_to(user=request.user).filter(clause=target),
+    ).order_by("state", "-last_seen")
     context = {
         "clause": target,
         "assessments": target.assessments.select_related("assessed_by"),
         "mechanisms": target.mechanisms.select_related("responsible_party"),
-        "alerts": Alert.objects.filter(clause=target).order_by("state", "-last_seen"),
+        "alerts": alerts,
         "observations": observations,
+        "withheld": observations_withheld_from(user=request.user, observations=on_clause),
         "obliged": target.obliged_parties.all(),
     }
     return render(request, "scorecards/clause.html", context)

@@ -26,6 +26,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import reach_of
+from agreements.selectors import agreements_with_figures_for
 from monitor.models import AlertTransition
 from monitor.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -213,13 +215,32 @@ def subscription_wants(
     )
 
 
+def _agreements_for(subscription: WebhookSubscription) -> set[int] | None:
+    """The agreements a subscription's filter names (empty: all), bounded by what its owner
+    may read under the access policy; None when the owner may read no alert at all."""
+    named = {a.pk for a in subscription.agreements.all()}
+    if subscription.owner is None:  # set up by an administrator for a partner system
+        return named
+    scope = reach_of(subscription.owner).figures
+    if scope == "all":
+        return named
+    if scope == "none":
+        return None
+    allowed = set(agreements_with_figures_for(user=subscription.owner).values_list("pk", flat=True))
+    bounded = (named & allowed) if named else allowed
+    return bounded or None
+
+
 def webhooks_dispatch(*, transition_ids: list[int]) -> list[int]:
     """A pending delivery per transition and active subscription that wants it, each enqueued
     after commit; running it twice creates nothing twice. Returns the new deliveries' ids."""
     subscriptions = [
-        (s, {a.pk for a in s.agreements.all()})
-        for s in WebhookSubscription.objects.filter(is_active=True).prefetch_related("agreements")
+        (s, _agreements_for(s))
+        for s in WebhookSubscription.objects.filter(is_active=True)
+        .select_related("owner")
+        .prefetch_related("agreements")
     ]
+    subscriptions = [(s, ids) for s, ids in subscriptions if ids is not None]
     if not subscriptions or not transition_ids:
         return []
     transitions = AlertTransition.objects.filter(pk__in=transition_ids).select_related(

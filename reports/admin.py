@@ -35,6 +35,7 @@ from reports.models import (
 from reports.parsers import PARSERS
 from reports.selectors import (
     clauses_reportable_by,
+    evidence_files_visible_to,
     missions_for_user,
     payloads_visible_to,
     reports_visible_to,
@@ -120,7 +121,9 @@ class EvidenceFileInline(admin.TabularInline):
 
     def get_queryset(self, request):
         # Django asks has_view_permission without the report here; it was asked with it before.
-        return EvidenceFile.objects.select_related("observation", "uploaded_by")
+        return evidence_files_visible_to(user=request.user).select_related(
+            "observation", "uploaded_by"
+        )
 
     # Row-level access comes from the report (the admin lists only reports the user may see).
     def has_view_permission(self, request, obj=None):

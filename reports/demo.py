@@ -21,7 +21,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
 
+from accounts.models import ApiToken
 from accounts.roles import ANALYST, API_CONSUMER, OBSERVER, roles_sync
+from accounts.services import api_token_issue, api_token_revoke
 from agreements.loader import agreement_load_file
 from agreements.models import Clause, ImplementationAssessment, VerificationMechanism
 from agreements.services import assessment_record
@@ -79,6 +81,7 @@ USERS = [
 class DemoResult:
     agreements: list[str] = field(default_factory=list)
     credentials: list[tuple[str, str, str]] = field(default_factory=list)
+    tokens: list[tuple[str, str]] = field(default_factory=list)  # (username, plain token)
     reports_filed: int = 0
     reports_skipped: int = 0
     observations: int = 0
@@ -97,7 +100,13 @@ def _users(result: DemoResult, reset_passwords: bool) -> dict[str, object]:
                 "email": f"{username}@demo.invalid",
             },
         )
-        if created or reset_passwords:
+        if role == API_CONSUMER:
+            # No web login for consumers (the policy in docs/access.md): an API token instead.
+            if created or reset_passwords or not _live_demo_token(user):
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                result.tokens.append((username, _demo_token_issue(user)))
+        elif created or reset_passwords:
             password = secrets.token_urlsafe(9)
             user.set_password(password)
             user.save(update_fields=["password"])
@@ -108,6 +117,21 @@ def _users(result: DemoResult, reset_passwords: bool) -> dict[str, object]:
             ObserverMission.objects.get(code=code).members.add(user)
         users[username] = user
     return users
+
+
+DEMO_TOKEN_NAME = "demo token"  # noqa: S105 - the name, not a secret
+
+
+def _live_demo_token(user) -> bool:
+    return user.api_tokens.filter(name=DEMO_TOKEN_NAME, revoked_at__isnull=True).exists()
+
+
+def _demo_token_issue(user) -> str:
+    """Revoke the consumer's earlier demo tokens and issue a read token; return its text."""
+    for old in user.api_tokens.filter(name=DEMO_TOKEN_NAME, revoked_at__isnull=True):
+        api_token_revoke(token=old)
+    _, plain = api_token_issue(user=user, name=DEMO_TOKEN_NAME, scope=ApiToken.Scope.READ)
+    return plain
 
 
 def _missions() -> None:

@@ -1,38 +1,84 @@
-"""Reads of reports, scoped to what a user may see."""
+"""Reads of reports' row-level records, bounded by the reader's reach (accounts.access).
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+Every page, export, endpoint and admin list that shows missions, reports, observations,
+payloads or evidence files reads them through these functions.
+"""
 
-from accounts.roles import user_is_observer_only
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from accounts.access import reach_of
 from agreements.models import Clause
-from reports.models import InboundPayload, ObserverMission, Report
+from agreements.selectors import clauses_watched_for
+from reports.models import (
+    EvidenceFile,
+    InboundPayload,
+    Observation,
+    ObserverMission,
+    Report,
+    ReportStatus,
+)
+
+User = AbstractBaseUser | AnonymousUser
+
+FILED = [ReportStatus.ACCEPTED, ReportStatus.SUPERSEDED]
 
 
-def missions_for_user(*, user: AbstractBaseUser) -> QuerySet[ObserverMission]:
-    """Missions the user may act for: their own for observers, all for staff with wider roles."""
-    if user_is_observer_only(user):
+def missions_for_user(*, user: User) -> QuerySet[ObserverMission]:
+    """Missions whose records the user reads and for which it may act: its own for
+    observers, every one for analysts and administrators, none otherwise."""
+    scope = reach_of(user).records
+    if scope == "all":
+        return ObserverMission.objects.all()
+    if scope == "own":
         return ObserverMission.objects.filter(members=user)
-    return ObserverMission.objects.all()
+    return ObserverMission.objects.none()
 
 
-def reports_visible_to(*, user: AbstractBaseUser) -> QuerySet[Report]:
-    if user_is_observer_only(user):
-        return Report.objects.filter(mission__members=user)
-    return Report.objects.all()
+def _own(queryset: QuerySet, user: User, path: str) -> QuerySet:
+    scope = reach_of(user).records
+    if scope == "all":
+        return queryset
+    if scope == "own":
+        mine = ObserverMission.objects.filter(members=user).values("pk")
+        return queryset.filter(**{f"{path}__in": mine})
+    return queryset.none()
 
 
-def payloads_visible_to(*, user: AbstractBaseUser) -> QuerySet[InboundPayload]:
-    if user_is_observer_only(user):
-        return InboundPayload.objects.filter(mission__members=user)
-    return InboundPayload.objects.all()
+def reports_visible_to(*, user: User) -> QuerySet[Report]:
+    return _own(Report.objects.all(), user, "mission")
 
 
-def clauses_reportable_by(*, user: AbstractBaseUser) -> QuerySet[Clause]:
+def payloads_visible_to(*, user: User) -> QuerySet[InboundPayload]:
+    """Payloads of the user's missions, and those it sent itself (one rejected before its
+    mission was read has no mission to be seen through)."""
+    scoped = _own(InboundPayload.objects.all(), user, "mission")
+    if reach_of(user).records == "own":
+        return InboundPayload.objects.filter(Q(pk__in=scoped.values("pk")) | Q(sender=user))
+    return scoped
+
+
+def observations_visible_to(*, user: User) -> QuerySet[Observation]:
+    """Observations of filed (accepted or since corrected) reports the user may read."""
+    return _own(Observation.objects.filter(report__status__in=FILED), user, "report__mission")
+
+
+def evidence_files_visible_to(*, user: User) -> QuerySet[EvidenceFile]:
+    """Files of reports the user may read, and files staged on its missions."""
+    return _own(EvidenceFile.objects.all(), user, "mission")
+
+
+def observations_withheld_from(*, user: User, observations: QuerySet[Observation]) -> int:
+    """How many of ``observations`` the user may not read (0 for a reader of all)."""
+    if reach_of(user).records == "all":
+        return 0
+    mine = ObserverMission.objects.filter(members=user).values("pk")
+    return observations.exclude(report__mission__in=mine).count()
+
+
+def clauses_reportable_by(*, user: User) -> QuerySet[Clause]:
     """Clauses a user may attach observations to: for observers, those their missions watch."""
-    if user_is_observer_only(user):
-        covered = Clause.objects.filter(mechanisms__missions__members=user).values("pk")
-        return Clause.objects.filter(pk__in=covered)
-    return Clause.objects.all()
+    return clauses_watched_for(user=user)
 
 
 def clauses_covered_by_mission(*, mission: ObserverMission) -> QuerySet[Clause]:

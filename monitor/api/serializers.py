@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from monitor.models import Alert, AlertTransition, Severity
+from monitor.selectors import evidence_withheld
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -31,6 +32,9 @@ class AlertSerializer(serializers.ModelSerializer):
     area = serializers.CharField(source="area.code", allow_null=True, default=None)
     severity_label = serializers.SerializerMethodField()
     evidence = EvidenceSerializer(many=True, source="evidence_list", read_only=True)
+    evidence_withheld = serializers.SerializerMethodField(
+        help_text="Evidence rows of other missions that you may not see (observers)."
+    )
     history = TransitionSerializer(many=True, source="transition_list", read_only=True)
 
     class Meta:
@@ -53,11 +57,15 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolved_at",
             "details",
             "evidence",
+            "evidence_withheld",
             "history",
         ]
 
     def get_severity_label(self, alert: Alert) -> str:
         return Severity(alert.severity).label
+
+    def get_evidence_withheld(self, alert: Alert) -> int:
+        return evidence_withheld(alert)
 
 
 class AlertSummarySerializer(serializers.ModelSerializer):

@@ -7,7 +7,6 @@ import datetime as dt
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import AlertReaders, Analysts, ReadScope
-from agreements.models import Agreement, Party
+from agreements.models import Party
+from agreements.selectors import agreements_with_figures_for
 from config.api import CursorByNewest, UTCDateTimeFilter
 from config.renderers import (
     CAPRenderer,
@@ -36,11 +36,11 @@ from monitor.api.serializers import (
     OverviewRowSerializer,
 )
 from monitor.feed import change_row, feed_page
-from monitor.models import Alert, AlertTransition
+from monitor.models import Alert
 from monitor.rules import RULES
+from monitor.selectors import alerts_visible_to, alerts_with_evidence_for, feed_scope
 from monitor.services import alert_set_state
 from reports.formats import csv_stream, geojson_stream
-from reports.models import Observation
 
 ALERT_COLUMNS = [
     ("id", "id", "#meta +id"),
@@ -91,16 +91,13 @@ class AlertFilter(django_filters.FilterSet):
         return queryset.filter(clause__areas__code=value).distinct()
 
 
-def _alerts():
-    evidence = Observation.objects.order_by("-occurred_at")
-    return Alert.objects.select_related("agreement", "clause", "party", "area").prefetch_related(
-        Prefetch("evidence", queryset=evidence, to_attr="evidence_list"),
-        Prefetch(
-            "transitions",
-            queryset=AlertTransition.objects.select_related("by").order_by("id"),
-            to_attr="transition_list",
-        ),
-        "clause__areas",
+def _alerts(user):
+    """The alerts ``user`` may see, with the evidence it may see (monitor.selectors)."""
+    return alerts_with_evidence_for(
+        user=user,
+        alerts=alerts_visible_to(user=user)
+        .select_related("agreement", "clause", "party", "area")
+        .prefetch_related("clause__areas"),
     )
 
 
@@ -183,8 +180,10 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         CSVRenderer,
     ]
 
+    lookup_value_regex = "[0-9]+"  # /alerts/abc/... is a 404, not a database error
+
     def get_queryset(self):
-        return _alerts()
+        return _alerts(self.request.user)
 
     def _format(self) -> str:
         return getattr(self.request.accepted_renderer, "format", "json")
@@ -225,7 +224,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         return super().retrieve(request, *args, **kwargs)
 
     def _move(self, request, pk, state):
-        alert = get_object_or_404(Alert, pk=pk)
+        alert = get_object_or_404(alerts_visible_to(user=request.user), pk=pk)
         form = CommentSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
@@ -237,7 +236,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             )
         except DjangoValidationError as exc:
             raise ValidationError({"state": exc.messages}) from None
-        return Response(AlertSerializer(_alerts().get(pk=pk)).data)
+        return Response(AlertSerializer(_alerts(request.user).get(pk=pk)).data)
 
     @extend_schema(
         request=CommentSerializer,
@@ -336,6 +335,7 @@ class AlertChangesView(APIView):
         limit = max(1, min(_whole_number(params, "limit", 100), 1000))
         min_severity = _whole_number(params, "min_severity", 0)
         page = feed_page(
+            agreements=feed_scope(user=request.user),
             after=after,
             rows=limit + 1,
             agreement=_text(params, "agreement"),
@@ -411,7 +411,7 @@ class AgreementScorecardView(APIView):
     def get(self, request, code: str):
         from monitor.scorecards import agreement_scorecard, scorecard_as_json
 
-        agreement = get_object_or_404(Agreement, code=code)
+        agreement = get_object_or_404(agreements_with_figures_for(user=request.user), code=code)
         card = agreement_scorecard(
             agreement=agreement, as_of=_as_of(request), period=_period(request)
         )
@@ -429,7 +429,11 @@ class PartyScorecardView(APIView):
     def get(self, request, code: str):
         from monitor.scorecards import party_scorecard
 
-        card = party_scorecard(party=get_object_or_404(Party, code=code), as_of=_as_of(request))
+        card = party_scorecard(
+            party=get_object_or_404(Party, code=code),
+            agreements=agreements_with_figures_for(user=request.user),
+            as_of=_as_of(request),
+        )
         return Response(
             {
                 "party": card["party"].code,
@@ -462,6 +466,7 @@ class OverviewView(APIView):
     def get(self, request):
         from monitor.scorecards import agreements_overview
 
+        visible = set(agreements_with_figures_for(user=request.user).values_list("pk", flat=True))
         return Response(
             [
                 {
@@ -475,6 +480,7 @@ class OverviewView(APIView):
                     "weekly_violations": row["trend"],
                 }
                 for row in agreements_overview(as_of=_as_of(request))
+                if row["agreement"].pk in visible
             ],
             status=status.HTTP_200_OK,
         )

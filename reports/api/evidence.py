@@ -4,7 +4,6 @@ mission for a report still to be filed; download with checks."""
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -22,7 +21,7 @@ from config.api import error_response
 from reports.api.permissions import CanSubmitReports
 from reports.evidence import EvidenceRefused, EvidenceSizeLimit, evidence_add, evidence_stage
 from reports.models import EvidenceFile
-from reports.selectors import missions_for_user, reports_visible_to
+from reports.selectors import evidence_files_visible_to, missions_for_user, reports_visible_to
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and the other form fields
 
@@ -239,11 +238,7 @@ class EvidenceDownloadView(APIView):
         },
     )
     def get(self, request, pk: int):
-        visible = reports_visible_to(user=request.user)
-        staged = Q(report__isnull=True, mission__in=missions_for_user(user=request.user))
-        evidence = get_object_or_404(
-            EvidenceFile.objects.filter(Q(report__in=visible) | staged), pk=pk
-        )
+        evidence = get_object_or_404(evidence_files_visible_to(user=request.user), pk=pk)
         response = FileResponse(
             evidence.file.open("rb"),
             as_attachment=True,

@@ -20,7 +20,7 @@ from reports.formats import (
     observation_row,
 )
 from reports.models import Observation, ObserverMission, Report
-from reports.selectors import missions_for_user, reports_visible_to
+from reports.selectors import missions_for_user, observations_visible_to, reports_visible_to
 
 EXPORT_LIMIT = 100_000
 
@@ -213,10 +213,7 @@ class ObservationViewSet(viewsets.ReadOnlyModelViewSet):
         return [r for r in renderers if not isinstance(r, CSVRenderer | GeoJSONRenderer)]
 
     def get_queryset(self):
-        visible = reports_visible_to(user=self.request.user).filter(
-            status__in=["accepted", "superseded"]
-        )
-        return Observation.objects.filter(report__in=visible).select_related(
+        return observations_visible_to(user=self.request.user).select_related(
             "report__mission", "clause__agreement", "party"
         )
 

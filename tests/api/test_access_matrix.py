@@ -17,7 +17,7 @@ SECRET = "A-SECRET-0001"  # mission A's report id: never in an answer to anyone 
 
 # Who may, by policy. Observers are scoped: observer_b gets mission A's objects as 404.
 AGREEMENT_READERS = {"observer_a", "observer_b", "analyst", "api_consumer", "administrator"}
-ALERT_READERS = {"analyst", "api_consumer", "administrator"}
+ALERT_READERS = {"observer_a", "observer_b", "analyst", "api_consumer", "administrator"}
 ANALYSTS = {"analyst", "administrator"}
 REPORT_READERS = {"observer_a", "observer_b", "analyst", "administrator"}
 MISSION_A = {"observer_a", "analyst", "administrator"}

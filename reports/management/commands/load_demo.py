@@ -1,5 +1,6 @@
 import warnings
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.audit import audit_reason
@@ -38,5 +39,16 @@ class Command(BaseCommand):
             )
             for username, role, password in result.credentials:
                 self.stdout.write(f"  {role:<15} {username:<17} {password}")
-        else:
+        elif not result.tokens:
             self.stdout.write("Demo users exist already; use --reset-passwords to get new ones.")
+        for username, plain in result.tokens:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"API token of {username} (API only, no web login; shown once; "
+                    "load_demo --reset-passwords makes a new one):"
+                )
+            )
+            self.stdout.write(f"  {plain}")
+            self.stdout.write(
+                f'  curl -H "Authorization: Bearer {plain}" {settings.SITE_URL}/api/v1/alerts/'
+            )

@@ -1,0 +1,79 @@
+"""Reads of alerts, their evidence and transitions, bounded by the reader's reach.
+
+Alerts are agreement-level findings: a reader sees those of the agreements whose figures it
+reads (agreements.selectors). The observations behind an alert are row-level records: an
+observer sees its own missions' and is told how many others were withheld.
+"""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.access import reach_of
+from agreements.selectors import agreements_with_figures_for
+from monitor.models import Alert, AlertTransition
+from reports.models import Observation, ObserverMission
+
+
+def alerts_visible_to(*, user) -> QuerySet[Alert]:
+    """Alerts of the agreements whose figures the user reads."""
+    scope = reach_of(user).figures
+    if scope == "all":
+        return Alert.objects.all()
+    if scope == "own":
+        return Alert.objects.filter(agreement__in=agreements_with_figures_for(user=user))
+    return Alert.objects.none()
+
+
+def transitions_visible_to(*, user) -> QuerySet[AlertTransition]:
+    return AlertTransition.objects.filter(alert__in=alerts_visible_to(user=user))
+
+
+def _evidence_filter(user, prefix: str = "") -> Q | None:
+    """The condition on an alert's evidence rows for the user; None when it sees all."""
+    scope = reach_of(user).evidence
+    if scope == "all":
+        return None
+    if scope == "own":
+        mine = ObserverMission.objects.filter(members=user).values("pk")
+        return Q(**{f"{prefix}report__mission__in": mine})
+    return Q(**{f"{prefix}pk__in": []})
+
+
+def alert_evidence_visible_to(*, user) -> QuerySet[Observation]:
+    """Observations the user may see as an alert's evidence."""
+    condition = _evidence_filter(user)
+    evidence = Observation.objects.all()
+    return evidence if condition is None else evidence.filter(condition)
+
+
+def alerts_with_evidence_for(*, user, alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """``alerts`` with ``evidence_list`` (what the user may see, newest first),
+    ``evidence_withheld`` (how many it may not) and ``transition_list`` prefetched."""
+    condition = _evidence_filter(user, "evidence__")
+    shown = alert_evidence_visible_to(user=user).order_by("-occurred_at")
+    withheld = (
+        Count("evidence", distinct=True) - Count("evidence", filter=condition, distinct=True)
+        if condition is not None
+        else None
+    )
+    if withheld is not None:
+        alerts = alerts.annotate(evidence_withheld=withheld)
+    return alerts.prefetch_related(
+        Prefetch("evidence", queryset=shown, to_attr="evidence_list"),
+        Prefetch(
+            "transitions",
+            queryset=AlertTransition.objects.select_related("by").order_by("id"),
+            to_attr="transition_list",
+        ),
+    )
+
+
+def evidence_withheld(alert: Alert) -> int:
+    """How many of the alert's evidence rows were left out for the reader (see above)."""
+    return getattr(alert, "evidence_withheld", 0) or 0
+
+
+def feed_scope(*, user) -> QuerySet | None:
+    """The agreements that bound the user's change feed; None for every agreement."""
+    if reach_of(user).figures == "all":
+        return None
+    return agreements_with_figures_for(user=user).values("pk")
