@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo lint worker beat bench-ingest clean
+.PHONY: run test install migrate demo demo-reset lint worker beat bench-ingest clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py load_demo
+
+# New demo passwords and a new consumer token, printed once.
+demo-reset: migrate
+	$(PY) manage.py load_demo --reset-passwords
 
 run: demo
 	@echo "Accord Monitor (embedded mode) at http://$(HOST):$(PORT)/ - demo logins were printed above"

@@ -36,6 +36,7 @@ from monitor.api.serializers import (
     OverviewRowSerializer,
 )
 from monitor.feed import change_row, feed_page
+from monitor.formats.cap import EVIDENCE_RADIUS_KM
 from monitor.models import Alert
 from monitor.rules import RULES
 from monitor.selectors import alerts_visible_to, alerts_with_evidence_for, feed_scope
@@ -101,20 +102,41 @@ def _alerts(user):
     )
 
 
+def _bbox_ring(area) -> list[list[float]]:
+    return [
+        [area.min_lon, area.min_lat],
+        [area.max_lon, area.min_lat],
+        [area.max_lon, area.max_lat],
+        [area.min_lon, area.max_lat],
+        [area.min_lon, area.min_lat],
+    ]
+
+
 def _alert_geometry(alert: Alert) -> dict | None:
+    """The alert's place, as CAP gives it (monitor.formats.cap): the clause's geometry, else
+    every area's box (the alert's own area when it has one), else the latest located
+    evidence the reader may see, as a point (CAP's circle; ``radius_km`` in properties)."""
     if alert.clause.geometry:
         return alert.clause.geometry
-    for area in alert.clause.areas.all():
-        if area.min_lon is not None:
-            ring = [
-                [area.min_lon, area.min_lat],
-                [area.max_lon, area.min_lat],
-                [area.max_lon, area.max_lat],
-                [area.min_lon, area.max_lat],
-                [area.min_lon, area.min_lat],
-            ]
-            return {"type": "Polygon", "coordinates": [ring]}
+    areas = [alert.area] if alert.area_id else list(alert.clause.areas.all())
+    rings = [[_bbox_ring(a)] for a in areas if a.min_lon is not None and a.min_lat is not None]
+    if len(rings) == 1:
+        return {"type": "Polygon", "coordinates": rings[0]}
+    if rings:
+        return {"type": "MultiPolygon", "coordinates": rings}
+    located = [o for o in alert.evidence_list if o.latitude is not None and o.longitude is not None]
+    if located:
+        last = max(located, key=lambda o: (o.occurred_at, o.pk))
+        return {"type": "Point", "coordinates": [last.longitude, last.latitude]}
     return None
+
+
+def _alert_feature(alert: Alert) -> dict:
+    geometry = _alert_geometry(alert)
+    properties = _alert_row(alert)
+    if geometry and geometry["type"] == "Point" and not alert.clause.geometry:
+        properties["radius_km"] = EVIDENCE_RADIUS_KM
+    return {"type": "Feature", "id": alert.pk, "geometry": geometry, "properties": properties}
 
 
 def _alert_row(alert: Alert) -> dict:
@@ -205,15 +227,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             )
             response["Content-Disposition"] = 'attachment; filename="alerts.csv"'
             return response
-        features = (
-            {
-                "type": "Feature",
-                "id": a.pk,
-                "geometry": _alert_geometry(a),
-                "properties": _alert_row(a),
-            }
-            for a in rows
-        )
+        features = (_alert_feature(a) for a in rows)
         return StreamingHttpResponse(geojson_stream(features), content_type="application/geo+json")
 
     def retrieve(self, request, *args, **kwargs):

@@ -8,13 +8,12 @@ from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ReadScope, ReportReaders
-from config.api import error_response
+from config.api import CursorByNewest, error_response
 from reports.api.permissions import CanSubmitReports
 from reports.api.reads import ReportSerializer
 from reports.api.serializers import (
@@ -160,8 +159,9 @@ def _payloads_for(user):
     return payloads_visible_to(user=user).defer("body")
 
 
-class NewestFirst(CursorPagination):
-    ordering = "-id"  # the default "-created" is no field of InboundPayload
+class NewestFirst(CursorByNewest):
+    """Newest first, ``page_size`` up to 500 like every list (the default "-created" is no
+    field of InboundPayload)."""
 
 
 @extend_schema(summary="Ingestion status of a payload: state, counts, errors row by row")

@@ -1,5 +1,8 @@
 """load_demo: the newcomer's first command must work, and work again without doubling."""
 
+import io
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -28,10 +31,17 @@ def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in models}
 
 
-def test_demo_loads_what_analysts_need_and_a_second_run_changes_nothing(capsys):
+def test_demo_loads_what_analysts_need_and_a_second_run_changes_nothing(capsys, client):
     call_command("load_demo")
     out = capsys.readouterr().out
     assert "Demo logins" in out and "analyst" in out
+    # The consumer has no web login: a token and a curl line that works, no password.
+    assert not re.search(r"^\s+api consumer\s+consumer\s", out, re.MULTILINE)
+    curl = re.search(r'curl -H "Authorization: Bearer (am_\S+)" (\S+)/api/v1/alerts/', out)
+    assert curl, out
+    alerts = client.get("/api/v1/alerts/", HTTP_AUTHORIZATION=f"Bearer {curl.group(1)}")
+    assert alerts.status_code == 200 and alerts.json()["results"]
+    assert not get_user_model().objects.get(username="consumer").has_usable_password()
 
     kinds = set(Observation.objects.values_list("kind", flat=True))
     assert {"violation", "compliance", "access_restricted"} <= kinds
@@ -61,4 +71,39 @@ def test_demo_loads_what_analysts_need_and_a_second_run_changes_nothing(capsys):
     call_command("load_demo")
     assert counts() == first
     assert ledger_verify() == []
-    assert "Demo logins" not in capsys.readouterr().out  # credentials are printed once
+    again = capsys.readouterr().out
+    assert "Demo logins" not in again and "Bearer" not in again  # credentials are printed once
+
+
+@pytest.mark.django_db
+def test_observer_luhansk_sees_no_smm_donetsk_record_on_any_minsk_page(client):
+    """The leak that was found: the clause page listed another mission's observations."""
+    call_command("load_demo", stdout=io.StringIO())
+    luhansk = get_user_model().objects.get(username="observer.luhansk")
+    luhansk_ids = set(
+        Observation.objects.filter(report__mission__code="smm-luhansk").values_list("pk", flat=True)
+    )
+    client.force_login(luhansk)
+    point_1 = Clause.objects.get(agreement__code="minsk-ii", reference="1")
+    pages = [
+        f"/scorecards/clauses/{point_1.pk}/",
+        "/scorecards/agreements/minsk-ii/",
+        "/api/v1/observations/?agreement=minsk-ii",
+        "/api/v1/alerts/?agreement=minsk-ii",
+        "/api/v1/alerts/?agreement=minsk-ii&format=geojson",
+        "/api/v1/alerts/?agreement=minsk-ii&format=cap",
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        body = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        ).decode()
+        assert "smm-donetsk" not in body, path
+    alerts = client.get("/api/v1/alerts/?agreement=minsk-ii&page_size=100").json()["results"]
+    assert alerts and any(a["evidence_withheld"] for a in alerts)
+    assert {e["id"] for a in alerts for e in a["evidence"]} <= luhansk_ids
+    rows = client.get("/api/v1/observations/?agreement=minsk-ii&page_size=500").json()["results"]
+    assert rows and {r["mission"] for r in rows} == {"smm-luhansk"}
+    page = client.get(f"/scorecards/clauses/{point_1.pk}/").content.decode()
+    assert "of other missions on this clause" in page  # says how many were withheld
