@@ -6,10 +6,12 @@ map to themselves; other columns are kept as attributes.
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
-from reports.parsers.base import ParsedPayload, PayloadProblem, register
+from reports.parsers.base import LimitExceeded, ParsedPayload, PayloadProblem, register
+from reports.parsers.limits import current_limits
 from reports.parsers.source import as_source, is_blank
 from reports.parsers.tabular import (
     fields_from_hxl,
@@ -17,8 +19,6 @@ from reports.parsers.tabular import (
     is_hxl_row,
     rows_from_cells,
 )
-
-csv.field_size_limit(1 << 24)
 
 
 def profile_settings(params: dict) -> tuple[dict[str, str], dict[str, str]]:
@@ -41,43 +41,63 @@ def profile_settings(params: dict) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def tabular_payload(
-    cell_rows: Iterator[list[Any]], params: dict, *, require_hxl: bool = False
+    numbered: Iterator[tuple[int, list[Any]]], params: dict, *, require_hxl: bool = False
 ) -> ParsedPayload:
-    numbered = enumerate(cell_rows, start=1)
-    try:
-        _, headers = next(numbered)
-    except StopIteration:
-        raise PayloadProblem("the file is empty: expected a header row") from None
+    """A header row (row 1), maybe HXL hashtags (row 2), then data rows, each numbered."""
     first = next(numbered, None)
+    if first is None:
+        raise PayloadProblem("the file is empty: expected a header row")
+    if first[0] != 1:  # a sheet whose row 1 is empty: that empty row is the header
+        numbered, first = itertools.chain([first], numbered), (1, [])
+    headers = first[1]
+    second = next(numbered, None)
     header: dict[str, Any] = dict(params)
-    if first is not None and is_hxl_row(first[1]):
-        fields = fields_from_hxl(first[1])
-        data: Iterator[tuple[int, list[Any]]] = numbered
+    if second is not None and second[0] == 2 and is_hxl_row(second[1]):
+        fields = fields_from_hxl(second[1])
     else:
         if require_hxl:
             raise PayloadProblem("row 2 must hold the HXL hashtags (e.g. #date, #event +type)")
         columns, extra = profile_settings(params)
         header.update({k: v for k, v in extra.items() if k not in params})
         fields = fields_from_profile(headers, columns)
-
-        def with_first() -> Iterator[tuple[int, list[Any]]]:
-            if first is not None:
-                yield first
-            yield from numbered
-
-        data = with_first()
-    return ParsedPayload(header=header, rows=rows_from_cells(data, fields))
+        if second is not None:
+            numbered = itertools.chain([second], numbered)
+    rows = rows_from_cells(numbered, fields, max_rows=current_limits().rows)
+    return ParsedPayload(header=header, rows=rows)
 
 
-def _csv_cells(source) -> Iterator[list[str]]:
+def _lines(text: io.TextIOBase, max_chars: int) -> Iterator[str]:
+    """Physical lines, each refused past ``max_chars`` before it is read whole."""
+    while line := text.readline(max_chars + 1):
+        if len(line) > max_chars and not line.endswith(("\n", "\r")):
+            raise LimitExceeded(
+                f"a line is longer than {max_chars:,} characters", "INGEST_MAX_ROW_CHARS"
+            )
+        yield line
+
+
+def _csv_cells(source) -> Iterator[tuple[int, list[str]]]:
+    limits = current_limits()
+    csv.field_size_limit(limits.string_chars)  # process-wide, but the same for every parse
     text = io.TextIOWrapper(source.open(), encoding="utf-8-sig", newline="")
     try:
-        yield from csv.reader(text)
+        for number, record in enumerate(csv.reader(_lines(text, limits.row_chars)), start=1):
+            if len(record) > limits.columns:
+                raise LimitExceeded(
+                    f"row {number} has {len(record):,} cells, more than {limits.columns:,}",
+                    "INGEST_MAX_COLUMNS",
+                )
+            yield number, record
     except UnicodeDecodeError as exc:
         raise PayloadProblem(
             f"the file is not UTF-8 text ({exc.reason}): save it as UTF-8"
         ) from None
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise LimitExceeded(
+                f"a field is longer than {limits.string_chars:,} characters",
+                "INGEST_MAX_STRING_CHARS",
+            ) from None
         raise PayloadProblem(f"the CSV is malformed: {exc}") from None
 
 

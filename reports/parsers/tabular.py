@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from reports.parsers.base import PayloadProblem, RawRow
+from reports.parsers.base import LimitExceeded, PayloadProblem, RawRow
 
 # HXL hashtag (+ attributes, any order, case-insensitive) -> observation field.
 HXL_FIELDS: list[tuple[str, frozenset[str], str]] = [
@@ -62,12 +62,16 @@ def hxl_field(tag: str) -> str:
 
 
 def rows_from_cells(
-    cell_rows: Iterator[tuple[int, list[Any]]], fields: list[str | None]
+    cell_rows: Iterator[tuple[int, list[Any]]], fields: list[str | None], *, max_rows: int
 ) -> Iterator[tuple[int, RawRow]]:
     """Map each data row to a raw observation row, keeping unmapped cells as attributes."""
+    count = 0
     for number, cells in cell_rows:
         if all(c in (None, "") or (isinstance(c, str) and not c.strip()) for c in cells):
             continue  # blank lines are layout, not observations
+        count += 1
+        if count > max_rows:
+            raise LimitExceeded(f"the file has more than {max_rows:,} data rows", "INGEST_MAX_ROWS")
         if len(cells) > len(fields):
             extra = [c for c in cells[len(fields) :] if c not in (None, "")]
             if extra:

@@ -1,40 +1,53 @@
-"""XLSX workbooks (first sheet), read with openpyxl in read-only streaming mode."""
+"""XLSX workbooks (first sheet), streamed from the zip within the input limits.
 
-import io
-import zipfile
+Not openpyxl's read-only mode: it trusts the sheet's declared ``<dimension>`` (a 4.9 KB
+workbook declaring ``A1:XFD1048576`` cost twelve minutes; a dimension smaller than the data
+silently dropped rows) and holds a cell whole before anyone can measure it (issue 12).
+"""
+
+import zlib
 from collections.abc import Iterator
-from typing import Any
+from xml.parsers import expat
 
 from reports.parsers.base import ParsedPayload, PayloadProblem, register
 from reports.parsers.csv_profile import tabular_payload
+from reports.parsers.limits import Limits, current_limits
 from reports.parsers.source import as_source
+from reports.parsers.xlsx_parts import XmlRefused, shared_strings, style_kinds, workbook
+from reports.parsers.xlsx_sheet import CellRow, SheetReader, sheet_rows
+from reports.parsers.zipbound import BoundedZip
+
+# What a damaged workbook raises while it is read: XML, zip, and values that are not what
+# their cell type says (a shared string index out of range, a number that is not one).
+_DAMAGE = (expat.ExpatError, XmlRefused, IndexError, ValueError, zlib.error, EOFError)
 
 
-def _xlsx_cells(body: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
+def _damaged(exc: Exception) -> PayloadProblem:
+    kind = "ParseError" if isinstance(exc, expat.ExpatError) else type(exc).__name__
+    return PayloadProblem(f"the workbook is damaged ({kind}: {exc})")
 
+
+def _open(body: bytes, limits: Limits) -> tuple[BoundedZip, SheetReader, str]:
+    archive = BoundedZip(body, limits)
     try:
-        workbook = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        book = workbook(archive)
+    except KeyError as exc:  # a zip, but not one with a workbook inside
         raise PayloadProblem(f"the file is not a readable XLSX workbook ({exc})") from None
-    except Exception as exc:  # damaged inside: zlib, XML and openpyxl errors of every kind
-        raise PayloadProblem(f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
+    if book.sheet not in archive.names:
+        raise PayloadProblem(f"the workbook is damaged (its sheet {book.sheet} is missing)")
+    shared = shared_strings(archive, book.shared_strings, limits)
+    reader = SheetReader(limits, shared, style_kinds(archive, book.styles), book.date1904)
+    return archive, reader, book.sheet
+
+
+def _xlsx_rows(body: bytes) -> Iterator[CellRow]:
     try:
-        if not workbook.worksheets:
-            raise PayloadProblem("the workbook has no sheet")
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except Exception as exc:  # a damaged sheet fails only when it is read
-                raise PayloadProblem(
-                    f"the workbook is damaged ({type(exc).__name__}: {exc})"
-                ) from None
-            yield list(row)
-    finally:
-        workbook.close()
+        archive, reader, sheet = _open(body, current_limits())
+        yield from sheet_rows(archive.chunks(sheet), reader)
+    except PayloadProblem:
+        raise  # already says what is wrong (it is a ValueError, so it comes first)
+    except _DAMAGE as exc:
+        raise _damaged(exc) from None
 
 
 @register("xlsx")
@@ -43,5 +56,5 @@ def parse_xlsx(body, params: dict) -> ParsedPayload:
     source = as_source(body)
     if not source.size:
         raise PayloadProblem("the file is empty")
-    # A zip needs random access, so XLSX is read whole (openpyxl then streams the sheet).
-    return tabular_payload(_xlsx_cells(source.read_all()), params)
+    # A zip needs random access, so XLSX is read whole (its parts are then streamed).
+    return tabular_payload(_xlsx_rows(source.read_all()), params)
