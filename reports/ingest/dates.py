@@ -86,6 +86,15 @@ def parse_datetime(value: object, *, tz: dt.tzinfo, date_format: str = "") -> dt
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
+def check_not_future(when: dt.datetime, *, now: dt.datetime, tolerance_hours: int) -> None:
+    """Refuse a time further ahead of ``now`` than the tolerance (clocks and zones differ)."""
+    if when > now + dt.timedelta(hours=tolerance_hours):
+        raise DateProblem(
+            f"{when.isoformat()} is more than {tolerance_hours} hours in the future "
+            "(the tolerance is set by INGEST_FUTURE_TOLERANCE_HOURS)"
+        )
+
+
 def _date(year: int, month: int, day: int, text: str) -> dt.date:
     try:
         return dt.date(year, month, day)

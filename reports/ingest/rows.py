@@ -8,9 +8,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import timezone
+
 from agreements.models import Area, Clause, Party
-from reports.ingest.dates import DateProblem, parse_datetime
+from reports.ingest.dates import DateProblem, check_not_future, parse_datetime
 from reports.models import Observation, ObserverMission
+from reports.parsers.text import refusal, value_problem
 
 MAX_TEXT = {"description": 10_000, "place_name": 200, "admin_area": 200, "source": 200}
 MAX_ATTRIBUTES_CHARS = 20_000
@@ -317,18 +321,37 @@ def _json_value(value: object) -> object:
     return value
 
 
-def validate_row(row: dict, ctx: RowContext) -> tuple:
-    """One raw row to a tuple of column values (see COLUMNS, without report and sequence)."""
-    if "__error__" in row:
-        raise RowError("row", row["__error__"])
-    kind = _kind(row)
+def _check_text(row: dict) -> None:
+    """Control characters anywhere in the row, keys included, before any value is quoted
+    back in a message (PostgreSQL refuses NUL in text, so it must never reach a column)."""
+    for name, value in row.items():
+        if problem := value_problem(value):
+            raise RowError(name, refusal(problem))
+
+
+def _occurred(row: dict, ctx: RowContext) -> dt.datetime:
     raw_time = row.get("occurred_at")
     if raw_time in (None, ""):
         raise RowError("occurred_at", "is required")
     try:
         occurred = parse_datetime(raw_time, tz=ctx.tz, date_format=ctx.date_format)
+        check_not_future(
+            occurred,
+            now=timezone.now(),
+            tolerance_hours=settings.INGEST_FUTURE_TOLERANCE_HOURS,
+        )
     except DateProblem as exc:
         raise RowError("occurred_at", str(exc)) from None
+    return occurred
+
+
+def validate_row(row: dict, ctx: RowContext) -> tuple:
+    """One raw row to a tuple of column values (see COLUMNS, without report and sequence)."""
+    if "__error__" in row:
+        raise RowError("row", row["__error__"])
+    _check_text(row)
+    kind = _kind(row)
+    occurred = _occurred(row, ctx)
     latitude = _number(row, "latitude", -90, 90)
     longitude = _number(row, "longitude", -180, 180)
     if (latitude is None) != (longitude is None):
