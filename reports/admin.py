@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_mixins import HistoryInline, RecordAdmin
-from accounts.roles import user_is_observer_only
+from accounts.access import reach_of
 from reports.api.views import EXTENSION_FORMATS
 from reports.evidence import (
     SNIFF_BYTES,
@@ -263,7 +263,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if user_is_observer_only(request.user):
+        if reach_of(request.user).records == "own":
             actions.pop("delete_selected", None)  # drafts are deleted one by one, from the form
         return actions
 

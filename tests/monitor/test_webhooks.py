@@ -223,6 +223,34 @@ def test_dispatch_creates_one_delivery_per_wanting_subscription_and_never_twice(
     }
 
 
+def test_a_subscription_carries_only_the_alerts_its_owner_may_read(
+    world, observer_b, api_consumer, outsider
+):
+    other = ClauseFactory(agreement=AgreementFactory(code="other-accord"), reference="9")
+    ours = transition_for(world.clause_unmonitored)
+    theirs = transition_for(other)
+    observers = subscribe("https://93.184.216.34/o", name="observer's", owner=observer_b)
+    narrowed = subscribe(
+        "https://93.184.216.34/n", name="narrowed", owner=observer_b, agreements=[other.agreement]
+    )
+    consumers = subscribe("https://93.184.216.34/c", name="consumer's", owner=api_consumer)
+    nobodys = subscribe("https://93.184.216.34/x", name="no role", owner=outsider)
+
+    webhooks_dispatch(transition_ids=[ours.pk, theirs.pk])
+
+    def sent(subscription):
+        return set(
+            WebhookDelivery.objects.filter(subscription=subscription).values_list(
+                "transition_id", flat=True
+            )
+        )
+
+    assert sent(observers) == {ours.pk}  # the agreement its mission serves only
+    assert sent(narrowed) == set()  # its filter names an agreement it may not read
+    assert sent(consumers) == {ours.pk, theirs.pk}
+    assert sent(nobodys) == set()
+
+
 def test_the_body_describes_the_alert_and_the_transition(world):
     subscription = subscribe("https://93.184.216.34/a")
     transition = transition_for(world.clause_unmonitored, severity=3)
