@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.admin_mixins import HistoryInline, RecordAdmin
 from accounts.access import reach_of
+from accounts.admin_mixins import HistoryInline, RecordAdmin
 from reports.api.views import EXTENSION_FORMATS
 from reports.evidence import (
     SNIFF_BYTES,
