@@ -11,8 +11,8 @@ from agreements.api.serializers import (
     ClauseSerializer,
     MechanismSerializer,
 )
-from agreements.models import Agreement, Clause, VerificationMechanism
-from agreements.selectors import clauses_with_latest_level
+from agreements.models import Clause, VerificationMechanism
+from agreements.selectors import agreements_readable_by, clauses_with_latest_level
 
 
 @extend_schema_view(
@@ -27,7 +27,11 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = "code"
 
     def get_queryset(self):
-        return Agreement.objects.prefetch_related("agreementparty_set__party").order_by("code")
+        return (
+            agreements_readable_by(user=self.request.user)
+            .prefetch_related("agreementparty_set__party")
+            .order_by("code")
+        )
 
 
 class ClauseFilter(django_filters.FilterSet):
@@ -53,6 +57,7 @@ class ClauseViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             clauses_with_latest_level()
+            .filter(agreement__in=agreements_readable_by(user=self.request.user))
             .select_related("agreement", "parent")
             .prefetch_related("obliged_parties", "prerequisites", "areas", "mechanisms")
             .order_by("agreement_id", "position", "id")
@@ -82,7 +87,10 @@ class MechanismViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         filed = Q(missions__reports__status__in=["accepted", "superseded"])
         return (
-            VerificationMechanism.objects.select_related("agreement", "responsible_party")
+            VerificationMechanism.objects.filter(
+                agreement__in=agreements_readable_by(user=self.request.user)
+            )
+            .select_related("agreement", "responsible_party")
             .prefetch_related("clauses")
             .annotate(last_filed=Max("missions__reports__filed_at", filter=filed))
             .order_by("agreement_id", "code", "id")
