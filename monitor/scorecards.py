@@ -342,20 +342,20 @@ def party_scorecard(
     ``agreements`` limits every figure to those (what the viewer may see)."""
     now = as_of or timezone.now()
     clauses = Clause.objects.filter(obliged_parties=party)
-    attributed = observations_at(now).filter(party=party)
     roles = party.agreementparty_set.all()
     if agreements is not None:
         clauses = clauses.filter(agreement__in=agreements)
-        attributed = attributed.filter(clause__agreement__in=agreements)
         roles = roles.filter(agreement__in=agreements)
     obligations = list(clauses.select_related("agreement").order_by("agreement__code", "position"))
     rules = live_alert_rules([c.pk for c in obligations]) if as_of is None else {}
     in_force = set(clauses_in_force(clauses, now).values_list("pk", flat=True))
-    violations = attributed.filter(kind=Observation.Kind.VIOLATION)
-    by_agreement = list(
-        violations.values("clause__agreement__code").annotate(n=Count("id")).order_by("-n")
-    )
-    by_category = list(violations.values("clause__category").annotate(n=Count("id")).order_by("-n"))
+    counts = party_violations(party=party, as_of=as_of, agreements=agreements)
+    total = sum(counts.values())
+    by_agreement: Counter = Counter()
+    by_category: Counter = Counter()
+    for (code, category), n in counts.items():
+        by_agreement[code] += n
+        by_category[category] += n
     return {
         "party": party,
         "as_of": now,
@@ -368,16 +368,57 @@ def party_scorecard(
             }
             for c in obligations
         ],
-        "violations": violations.count(),
+        "violations": total,
         "violations_by_agreement": [
-            {"agreement": v["clause__agreement__code"], "violations": v["n"]} for v in by_agreement
+            {"agreement": code, "violations": n} for code, n in _by_count(by_agreement)
         ],
         "violations_by_category": [
-            {"category": v["clause__category"], "violations": v["n"]} for v in by_category
+            {"category": category, "violations": n} for category, n in _by_count(by_category)
         ],
         "roles": list(roles.values("agreement__code", "role")),
         "summary": f"{party.name}: {len(obligations)} obligation(s), "
-        f"{violations.count()} violation(s) attributed as of {long_date(now)}",
+        f"{total} violation(s) attributed as of {long_date(now)}",
+    }
+
+
+def _by_count(counter: Counter) -> list[tuple[Any, int]]:
+    return sorted(counter.items(), key=lambda item: (-item[1], str(item[0] or "")))
+
+
+def party_violations(
+    *, party: Party, as_of: dt.datetime | None, agreements: QuerySet[Agreement] | None
+) -> dict[tuple[str | None, str | None], int]:
+    """Violations attributed to the party, by (agreement code, clause category), in one
+    grouped query.
+
+    Now: from the daily pre-aggregates the rules task keeps current after every ingest (a
+    covering index on party: tens of milliseconds at a million observations, where the raw
+    rows of one party are scattered over the whole table). As of a past date: from the
+    observations as they stood then.
+    """
+    if as_of is None:
+        days = PartyDay.objects.filter(party=party)
+        if agreements is not None:
+            days = days.filter(agreement__in=agreements)
+        rows = fetch_rows(
+            days.values("agreement_id", "category")
+            .annotate(n=Sum("violations"))
+            .order_by()
+            .values_list("agreement_id", "category", "n")
+        )
+        codes = dict(
+            Agreement.objects.filter(pk__in={r[0] for r in rows}).values_list("pk", "code")
+        )
+        return {(codes[agreement_id], category): n for agreement_id, category, n in rows}
+    violations = observations_at(as_of).filter(party=party, kind=Observation.Kind.VIOLATION)
+    if agreements is not None:
+        violations = violations.filter(clause__agreement__in=agreements)
+    return {
+        (code, category): n
+        for code, category, n in violations.values("clause__agreement__code", "clause__category")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("clause__agreement__code", "clause__category", "n")
     }
 
 
