@@ -5,6 +5,7 @@ import json
 import os
 import platform
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,7 @@ def start_worker(
         **(extra_env or {}),
     }
     log = log or Path(tempfile.gettempdir()) / f"accord-bench-worker-{time.time_ns()}.log"
+    name = f"bench{time.time_ns()}@{socket.gethostname()}"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -105,7 +107,7 @@ def start_worker(
             "--without-mingle",
             "--loglevel=WARNING",
             "-n",
-            f"bench{time.time_ns()}@%h",
+            name,
         ],
         cwd=ROOT,
         env=env,
@@ -118,20 +120,55 @@ def start_worker(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"worker exited:\n{log.read_text()[-3000:]}")
-        if _worker_ready(broker):
+        if _worker_ready(name):
             return process
         time.sleep(0.5)
     raise SystemExit("worker did not become ready in 60 s")
 
 
-def _worker_ready(broker: str) -> bool:
+def _worker_ready(name: str) -> bool:
+    """Whether this worker (not just any worker on the broker) answers a ping."""
     from config.celery import app
 
     try:
-        replies = app.control.ping(timeout=0.5)
+        replies = app.control.ping(destination=[name], timeout=0.5)
     except Exception:
         return False
-    return bool(replies)
+    return any(name in reply for reply in replies)
+
+
+def start_beat(*, broker: str, database: str, log: Path | None = None) -> subprocess.Popen:
+    """``celery beat`` with the project's schedule (its state file in a temporary place)."""
+    state = Path(tempfile.mkdtemp(prefix="accord-bench-beat-"))
+    log = log or state / "beat.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "CELERY_BROKER_URL": broker,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel=WARNING",
+            "-s",
+            str(state / "schedule"),
+            "--pidfile",
+            str(state / "beat.pid"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    process.log_path = log  # type: ignore[attr-defined]
+    return process
 
 
 def stop(process: subprocess.Popen) -> None:

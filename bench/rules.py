@@ -3,9 +3,13 @@
 incremental evaluation after one ingested payload, and a naive per-clause evaluation.
 
     python bench/rules.py                       # 10,000 clauses, 1,000,000 observations
+    python bench/rules.py --stream              # 200 reports a minute for 5 minutes, 400k
+    python bench/rules.py --stream --minutes 1 --rate 60 --observations 50000   # a short run
 
-Needs PostgreSQL (--database-url; that database is dropped and re-created). Ends with one
-JSON line; writes docs/PERFORMANCE.md unless --no-docs.
+``--stream`` measures the lag from a report's acceptance to its alert with real workers (see
+bench/stream.py); it needs Redis too (--broker-url). Needs PostgreSQL (--database-url; that
+database is dropped and re-created). Ends with one JSON line; writes docs/PERFORMANCE.md
+unless --no-docs.
 """
 
 import argparse
@@ -17,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DEFAULT_DATABASE, fresh_database, record  # noqa: E402
+from bench.common import DEFAULT_BROKER, DEFAULT_DATABASE, fresh_database, record  # noqa: E402
 
 
 def naive_evaluate(clause_ids: list[int], as_of: dt.datetime) -> int:
@@ -79,12 +83,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agreements", type=int, default=10)
     parser.add_argument("--clauses", type=int, default=10_000)
-    parser.add_argument("--observations", type=int, default=1_000_000)
+    parser.add_argument(
+        "--observations", type=int, help="default: 1,000,000; with --stream 400,000"
+    )
     parser.add_argument("--naive-sample", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument("--no-docs", action="store_true")
+    stream = parser.add_argument_group("--stream: reports at a steady rate, real workers")
+    stream.add_argument("--stream", action="store_true")
+    stream.add_argument("--rate", type=float, default=200, help="reports a minute")
+    stream.add_argument("--minutes", type=float, default=5)
+    stream.add_argument("--per-report", type=int, default=24, help="observations (+1 probe)")
+    stream.add_argument("--ingest-concurrency", type=int, default=2)
+    stream.add_argument("--rules-concurrency", type=int, default=2)
+    stream.add_argument("--drain-timeout", type=float, default=300, help="seconds")
+    stream.add_argument("--broker-url", default=DEFAULT_BROKER)
     args = parser.parse_args()
+    if args.stream:
+        from bench.stream import run
+
+        args.observations = args.observations or 400_000
+        run(args)
+        return
+    args.observations = args.observations or 1_000_000
 
     fresh_database(args.database_url)
     from django.db import connection, reset_queries

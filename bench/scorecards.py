@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Scorecard benchmark: server time of the agreement scorecard and the overview pages over
 the pre-aggregated figures, their query count, and the same scorecard computed from raw
-observations in the same run.
+observations in the same run; then a party's scorecard (API and page) for a party obliged by
+every clause, and the same card as of today (from the raw observations).
 
     python bench/scorecards.py              # one agreement of 1,000 clauses, 1,000,000 obs
 
@@ -10,6 +11,7 @@ JSON line; writes docs/PERFORMANCE.md unless --no-docs.
 """
 
 import argparse
+import datetime as dt
 import functools
 import statistics
 import sys
@@ -95,12 +97,37 @@ def main() -> None:
         scorecards.period_figures = aggregated
     print(f"raw scorecard {raw_ms:.0f} ms", flush=True)
 
+    # A party bound by every clause, with a sixth of the violations attributed to it.
+    party = scorecards.Party.objects.filter(code__startswith="cards-").order_by("code").first()
+    through = scorecards.Clause.obliged_parties.through
+    through.objects.bulk_create(
+        [
+            through(clause_id=pk, party_id=party.pk)
+            for pk in scorecards.Clause.objects.values_list("pk", flat=True)
+        ]
+    )
+    api = f"/api/v1/scorecards/parties/{party.code}/"
+    client.get(api)
+    party_ms, party_queries = timed_get(client, api, args.repeat)
+    party_page_ms, _ = timed_get(client, f"/scorecards/parties/{party.code}/", args.repeat)
+    today = dt.date.today().isoformat()
+    party_raw_ms, _ = timed_get(client, f"{api}?as_of={today}", max(3, args.repeat // 3))
+    print(
+        f"party {party_ms:.0f} ms ({party_queries} queries), page {party_page_ms:.0f} ms, "
+        f"as of today from the observations {party_raw_ms:.0f} ms",
+        flush=True,
+    )
+
     figures = {
         "scorecard_p50_ms": round(scorecard_ms, 1),
         "overview_p50_ms": round(overview_ms, 1),
         "scorecard_queries": scorecard_queries,
         "raw_scorecard_p50_ms": round(raw_ms, 1),
         "overview_queries": overview_queries,
+        "party_p50_ms": round(party_ms, 1),
+        "party_queries": party_queries,
+        "party_page_p50_ms": round(party_page_ms, 1),
+        "party_as_of_raw_p50_ms": round(party_raw_ms, 1),
         "clauses": args.clauses,
         "observations": args.observations,
     }
@@ -115,7 +142,11 @@ def main() -> None:
         "of a full GET through Django (view, queries, template, SVG charts) as a logged-in "
         f"analyst, median of {args.repeat}; the default period is 12 weeks. "
         "`raw_scorecard_p50_ms` is the same page with its weekly figures grouped from the raw "
-        "observations instead of the pre-aggregates."
+        "observations instead of the pre-aggregates. `party_p50_ms`: "
+        "`GET /api/v1/scorecards/parties/<code>/` for a party obliged by every clause with a "
+        "sixth of the violations attributed to it (`party_page_p50_ms` the HTML page); "
+        "`party_as_of_raw_p50_ms` the same card `?as_of=` today, whose figures come from the "
+        "observations as they stood then rather than from the daily aggregates."
     )
     record(
         section="Scorecards", command=command, figures=figures, notes=notes, write=not args.no_docs
