@@ -39,6 +39,11 @@ class Reach:
     def is_observer(self) -> bool:
         return self.role == OBSERVER
 
+    @property
+    def uses_pages(self) -> bool:
+        """Web pages are for the roles with a web login; consumers read through the API."""
+        return self.role in (ADMINISTRATOR, ANALYST, OBSERVER)
+
 
 NOBODY = Reach("anonymous", "none", "none", "none")
 NO_ROLE = Reach("none", "none", "none", "none")

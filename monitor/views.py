@@ -31,7 +31,12 @@ from reports.selectors import observations_visible_to, observations_withheld_fro
 def agreements_visible_to(user) -> QuerySet[Agreement]:
     """The agreements whose scorecards the user reads (the access policy decides); a
     logged-in user with no such role gets the project's 403 page."""
-    if reach_of(user).figures == "none":
+    reach = reach_of(user)
+    if reach.role == "api consumer":
+        raise PermissionDenied(
+            "API consumers read scorecards through the API (/api/v1/scorecards/) with a token."
+        )
+    if not reach.uses_pages or reach.figures == "none":
         raise PermissionDenied(
             "Scorecards are for analysts and observers. Ask an administrator for a role."
         )

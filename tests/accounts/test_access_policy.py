@@ -221,6 +221,7 @@ RECORD_READERS = {*OBSERVERS, *ANALYSTS}
 FIGURE_READERS = {*OBSERVERS, *ANALYSTS, "api_consumer"}
 AGREEMENT_READERS = FIGURE_READERS
 MISSION_A = {"observer_a", *ANALYSTS}
+PAGE_READERS = {*OBSERVERS, *ANALYSTS}  # consumers have no web login: they use the API
 
 
 @dataclass(frozen=True)
@@ -249,14 +250,14 @@ ALERT = lambda o: o["alert"].pk  # noqa: E731
 
 MATRIX: dict[str, Entry] = {
     # Pages for analysts and observers (the agreements their missions serve).
-    "scorecards:overview": web(lambda o: "/scorecards/", FIGURE_READERS),
+    "scorecards:overview": web(lambda o: "/scorecards/", PAGE_READERS),
     "scorecards:agreement": web(
         lambda o: "/scorecards/agreements/test-ceasefire/",
-        FIGURE_READERS,
+        PAGE_READERS,
         variants=("?format=csv&hxl=1", "?print=1", "?from=2025-01-01&to=2025-03-31"),
     ),
-    "scorecards:party": web(lambda o: "/scorecards/parties/party-east/", FIGURE_READERS),
-    "scorecards:clause": web(lambda o: f"/scorecards/clauses/{o['clause'].pk}/", FIGURE_READERS),
+    "scorecards:party": web(lambda o: "/scorecards/parties/party-east/", PAGE_READERS),
+    "scorecards:clause": web(lambda o: f"/scorecards/clauses/{o['clause'].pk}/", PAGE_READERS),
     # API: agreements (public texts)
     "api:agreement-list": api(lambda o: "/api/v1/agreements/", AGREEMENT_READERS),
     "api:agreement-detail": api(lambda o: "/api/v1/agreements/test-ceasefire/", AGREEMENT_READERS),
