@@ -325,6 +325,8 @@ def _check_text(row: dict) -> None:
     """Control characters anywhere in the row, keys included, before any value is quoted
     back in a message (PostgreSQL refuses NUL in text, so it must never reach a column)."""
     for name, value in row.items():
+        if problem := value_problem(name):
+            raise RowError("row", f"a field name {refusal(problem)}")
         if problem := value_problem(value):
             raise RowError(name, refusal(problem))
 

@@ -3,6 +3,7 @@
 Builders return bytes; they are small on the wire and hostile once parsed (issue 12).
 """
 
+import functools
 import io
 import json
 import re
@@ -121,6 +122,7 @@ def _append(body: bytes, name: str, text: str) -> bytes:
     return out.getvalue()
 
 
+@functools.cache
 def seeds() -> dict[str, tuple[str, bytes]]:
     """Every seed as name -> (format, body)."""
     future = {**GOOD_JSON["observations"][0], "occurred_at": "2099-01-01T00:00:00Z"}

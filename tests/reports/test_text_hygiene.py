@@ -66,6 +66,11 @@ def test_control_character_in_a_value_or_key_is_a_row_error_naming_the_field(ctx
     assert "\x00" not in message
 
 
+def test_control_character_in_a_field_name_is_a_row_error_that_does_not_quote_it(ctx):
+    message = _error({"no\x00te": "x"}, ctx)
+    assert message == "row: a field name contains a control character (U+0000, NUL); remove it"
+
+
 def test_tabs_and_new_lines_in_a_description_are_kept(ctx):
     row = {"kind": "incident", "occurred_at": "2025-03-01", "description": "a\tb\r\nc"}
     assert "a\tb\r\nc" in validate_row(row, ctx)
