@@ -284,8 +284,9 @@ def test_a_period_changes_the_figures_shown(client_for, analyst, world):
         {"from": "2025-03-01", "to": "2025-02-01"},  # ends before it starts
     ],
 )
-def test_invalid_dates_are_not_found(client_for, analyst, world, query):
-    assert client_for(analyst).get(url("agreement", world, None), query).status_code == 404
+def test_invalid_dates_are_a_bad_request_not_a_missing_page(client_for, analyst, world, query):
+    # Issue 11: a bad parameter is a 400 naming it (tests/monitor/test_page_errors.py), not 404.
+    assert client_for(analyst).get(url("agreement", world, None), query).status_code == 400
 
 
 def test_print_view_has_a_header_with_the_date_and_period(client_for, analyst, world):
