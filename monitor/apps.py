@@ -7,5 +7,5 @@ class MonitorConfig(AppConfig):
 
     def ready(self):
         # Register the tasks in every process, not only in workers: the ingest pipeline asks
-        # for "monitor.evaluate_clauses" by name (reports must not import monitor).
+        # for "monitor.request_evaluation" by name (reports must not import monitor).
         from monitor import tasks  # noqa: F401

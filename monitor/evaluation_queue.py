@@ -5,8 +5,9 @@ agreement absorbs the others, so a burst of reports costs one evaluation per agr
 one task each. The task queue is only a doorbell: ``evaluation_request_run`` claims the
 agreement's pending request (unless a run is in progress there), refreshes the daily figures
 and runs the rules for the union of its clauses, and deletes it; what arrived meanwhile is
-the next pending request, rung again when the run ends. ``evaluation_requests_requeue``
-(beat) re-rings requests nobody picked up and frees claims whose lease ran out.
+the next pending request, rung when the run ends (and not before, so the rules queue holds
+about one doorbell per agreement). ``evaluation_requests_requeue`` (beat) re-rings requests
+nobody picked up and frees claims whose lease ran out.
 """
 
 import datetime as dt
@@ -49,8 +50,18 @@ def evaluation_request(
         by_agreement[agreement_id].add(pk)
     for agreement_id, ids in sorted(by_agreement.items()):
         if _absorb(agreement_id, ids, since, until):
-            transaction.on_commit(partial(evaluation_ring, agreement_id=agreement_id))
+            transaction.on_commit(partial(_ring_unless_running, agreement_id=agreement_id))
     return sorted(by_agreement)
+
+
+def _ring_unless_running(*, agreement_id: int) -> None:
+    """Ring for a new request, unless a run is in progress for its agreement: that run rings
+    when it ends. Safe without a lock: the request is committed before this looks, and a run
+    deletes its row before it looks for a pending one, so at least one of the two sees the
+    other."""
+    running = EvaluationRequest.objects.filter(agreement_id=agreement_id, state=State.RUNNING)
+    if not running.filter(lease_until__gte=timezone.now()).exists():
+        evaluation_ring(agreement_id=agreement_id)
 
 
 def _absorb(agreement_id: int, ids: set[int], since: dt.date | None, until: dt.date | None):

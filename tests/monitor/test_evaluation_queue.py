@@ -139,6 +139,28 @@ def test_requests_during_a_run_form_the_next_pending_request(
     assert rung == [covered.agreement.pk] * 3
 
 
+@pytest.mark.parametrize(("lease_left", "rings"), [(60, 0), (-60, 1)])
+def test_a_new_request_rings_only_when_no_run_holds_the_agreement(
+    covered, rung, django_capture_on_commit_callbacks, lease_left, rings
+):
+    now = timezone.now()
+    EvaluationRequest.objects.create(
+        agreement=covered.agreement,
+        state=State.RUNNING,
+        clause_ids=[covered.clause_a.pk],
+        requested_at=now,
+        claimed_at=now,
+        lease_until=now + dt.timedelta(seconds=lease_left),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation_request(clause_ids=[covered.clause_b.pk])
+
+    # A live run rings for it when it ends; a run whose lease ran out will not.
+    assert rung == [covered.agreement.pk] * rings
+    assert EvaluationRequest.objects.filter(state=State.PENDING).count() == 1
+
+
 def test_a_failed_run_puts_its_clauses_back_in_the_queue(covered, rung, monkeypatch):
     evaluation_request(clause_ids=[covered.clause_a.pk], since=FIRST_DAY, until=FIRST_DAY)
 
