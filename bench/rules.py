@@ -96,7 +96,9 @@ def main() -> None:
     stream.add_argument("--minutes", type=float, default=5)
     stream.add_argument("--per-report", type=int, default=24, help="observations (+1 probe)")
     stream.add_argument("--ingest-concurrency", type=int, default=2)
-    stream.add_argument("--rules-concurrency", type=int, default=2)
+    stream.add_argument(
+        "--rules-concurrency", type=int, default=1, help="as the Procfile's worker-rules"
+    )
     stream.add_argument("--drain-timeout", type=float, default=300, help="seconds")
     stream.add_argument("--broker-url", default=DEFAULT_BROKER)
     args = parser.parse_args()

@@ -269,11 +269,15 @@ def run(args) -> None:
         "clauses": summary.clauses,
         "observations": summary.observations,
     }
-    default = (args.rate, args.minutes, args.observations) == (200, 5, 400_000)
-    command = "python bench/rules.py --stream" + (
-        ""
-        if default
-        else f" --rate {args.rate:g} --minutes {args.minutes:g} --observations {args.observations}"
+    options = {
+        "rate": (args.rate, 200),
+        "minutes": (args.minutes, 5),
+        "observations": (args.observations, 400_000),
+        "rules-concurrency": (args.rules_concurrency, 1),
+        "ingest-concurrency": (args.ingest_concurrency, 2),
+    }
+    command = "python bench/rules.py --stream" + "".join(
+        f" --{name} {value:g}" for name, (value, default) in options.items() if value != default
     )
     notes = (
         f"Load generator data ({args.agreements} agreements, {summary.clauses:,} clauses, "
