@@ -19,6 +19,7 @@ from reports.parsers.tabular import (
     is_hxl_row,
     rows_from_cells,
 )
+from reports.parsers.text import printable
 
 
 def profile_settings(params: dict) -> tuple[dict[str, str], dict[str, str]]:
@@ -98,7 +99,7 @@ def _csv_cells(source) -> Iterator[tuple[int, list[str]]]:
                 f"a field is longer than {limits.string_chars:,} characters",
                 "INGEST_MAX_STRING_CHARS",
             ) from None
-        raise PayloadProblem(f"the CSV is malformed: {exc}") from None
+        raise PayloadProblem(f"the CSV is malformed: {printable(str(exc), 200)}") from None
 
 
 @register("csv")

@@ -86,9 +86,11 @@ def _header(source, limits: Limits) -> dict:
         header, has_observations = read_header(_stream(source), limits)
     except ijson.common.IncompleteJSONError as exc:
         message = (str(exc).strip().splitlines() or ["unexpected end of input"])[0]
-        raise PayloadProblem(f"the JSON is truncated or malformed: {message[:200]}") from None
+        raise PayloadProblem(
+            f"the JSON is truncated or malformed: {printable(message, 200)}"
+        ) from None
     except ijson.common.JSONError as exc:
-        raise PayloadProblem(f"the JSON is malformed: {str(exc)[:200]}") from None
+        raise PayloadProblem(f"the JSON is malformed: {printable(str(exc), 200)}") from None
     if not isinstance(header, dict):
         raise PayloadProblem(
             "the JSON must be an object with mission, external_id and observations"

@@ -13,9 +13,10 @@ from reports.parsers.base import ParsedPayload, PayloadProblem, register
 from reports.parsers.csv_profile import tabular_payload
 from reports.parsers.limits import Limits, current_limits
 from reports.parsers.source import as_source
+from reports.parsers.text import printable
 from reports.parsers.xlsx_parts import XmlRefused, shared_strings, style_kinds, workbook
 from reports.parsers.xlsx_sheet import CellRow, SheetReader, sheet_rows
-from reports.parsers.zipbound import BoundedZip
+from reports.parsers.zipbound import BoundedZip, unreadable
 
 # What a damaged workbook raises while it is read: XML, zip, and values that are not what
 # their cell type says (a shared string index out of range, a number that is not one).
@@ -24,7 +25,7 @@ _DAMAGE = (expat.ExpatError, XmlRefused, IndexError, ValueError, zlib.error, EOF
 
 def _damaged(exc: Exception) -> PayloadProblem:
     kind = "ParseError" if isinstance(exc, expat.ExpatError) else type(exc).__name__
-    return PayloadProblem(f"the workbook is damaged ({kind}: {exc})")
+    return PayloadProblem(f"the workbook is damaged ({kind}: {printable(str(exc), 200)})")
 
 
 def _open(body: bytes, limits: Limits) -> tuple[BoundedZip, SheetReader, str]:
@@ -32,7 +33,7 @@ def _open(body: bytes, limits: Limits) -> tuple[BoundedZip, SheetReader, str]:
     try:
         book = workbook(archive)
     except KeyError as exc:  # a zip, but not one with a workbook inside
-        raise PayloadProblem(f"the file is not a readable XLSX workbook ({exc})") from None
+        raise unreadable(exc) from None
     if book.sheet not in archive.names:
         raise PayloadProblem(f"the workbook is damaged (its sheet {book.sheet} is missing)")
     shared = shared_strings(archive, book.shared_strings, limits)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from reports.parsers.base import LimitExceeded, PayloadProblem
 from reports.parsers.limits import Limits
+from reports.parsers.text import printable
 
 _EOCD = b"PK\x05\x06"
 _ZIP64_LOCATOR, _ZIP64_EOCD = b"PK\x06\x07", b"PK\x06\x06"
@@ -19,6 +20,11 @@ _CHUNK = 64 * 1024
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
 
 
+def unreadable(exc: Exception) -> PayloadProblem:
+    """Not a zip, or a zip without a workbook in it."""
+    return PayloadProblem(f"the file is not a readable XLSX workbook ({printable(str(exc), 200)})")
+
+
 class BoundedZip:
     """The members of a zip, read as chunks against one budget of expanded bytes."""
 
@@ -27,7 +33,7 @@ class BoundedZip:
         try:
             self.archive = zipfile.ZipFile(io.BytesIO(body))
         except ZIP_ERRORS as exc:
-            raise PayloadProblem(f"the file is not a readable XLSX workbook ({exc})") from None
+            raise unreadable(exc) from None
         self.names = set(self.archive.namelist())
         self.left = limits.expanded_bytes
         declared = sum(info.file_size for info in self.archive.infolist())
@@ -44,7 +50,8 @@ class BoundedZip:
                         self._refuse()
                     yield chunk
         except ZIP_ERRORS as exc:
-            raise PayloadProblem(f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
+            problem = f"{type(exc).__name__}: {printable(str(exc), 200)}"
+            raise PayloadProblem(f"the workbook is damaged ({problem})") from None
 
     def _refuse(self, size: int | None = None) -> None:
         stated = f" ({size:,} bytes)" if size else ""

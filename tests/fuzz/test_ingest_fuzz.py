@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from reports.ingest.pipeline import payload_ingest, payload_receive
 from reports.models import Channel, InboundPayload, Observation, Report
+from reports.parsers.text import value_problem
 from tests.fuzz import corpus
 from tests.fuzz.strategies import EXAMPLES, FUZZ, csv_bodies, json_reports, mutated, sheets
 
@@ -62,6 +63,7 @@ def _ingest(fmt: str, body: bytes, sender) -> InboundPayload:
 
 def _assert_all_or_nothing(payload: InboundPayload) -> None:
     assert payload.state in (State.DONE, State.REJECTED), (payload.state, payload.last_error)
+    assert not value_problem(payload.errors), "an error quotes a character it refuses"
     if payload.state == State.REJECTED:
         assert payload.report is None and payload.errors
         assert not Report.objects.exists()
