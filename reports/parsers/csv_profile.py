@@ -69,8 +69,8 @@ def tabular_payload(
 
 def _lines(text: io.TextIOBase, max_chars: int) -> Iterator[str]:
     """Physical lines, each refused past ``max_chars`` before it is read whole."""
-    while line := text.readline(max_chars + 1):
-        if len(line) > max_chars and not line.endswith(("\n", "\r")):
+    while line := text.readline(max_chars + 2):  # room for a CRLF after a full line
+        if len(line.rstrip("\r\n")) > max_chars:
             raise LimitExceeded(
                 f"a line is longer than {max_chars:,} characters", "INGEST_MAX_ROW_CHARS"
             )

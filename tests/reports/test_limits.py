@@ -286,3 +286,10 @@ def test_csv_rows_up_to_the_limit_are_read(settings):
     settings.INGEST_MAX_ROWS = 3
     body = b"kind,occurred_at\n" + b"incident,2025-03-01\n" * 3
     assert len(_parse(parse_csv, body)) == 3
+
+
+def test_csv_line_of_exactly_the_limit_is_read_with_its_row_number(settings):
+    settings.INGEST_MAX_ROW_CHARS = 1000
+    line = b"incident,2025-03-01," + b"x" * 980
+    body = b"kind,occurred_at,description\r\n" + line + b"\r\n" + line + b"\r\n"
+    assert [number for number, _ in _parse(parse_csv, body)] == [2, 3]
