@@ -222,6 +222,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+# An ack that fails while Redis hangs must not stall the worker for good (config.broker).
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
 # No result backend is configured (results are ignored); should one be, it is bounded too.
 CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
 # A claim on a payload is a lease the worker's heartbeat renews while the process holding it

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
@@ -152,6 +153,7 @@ def payload_enqueue(*, payload_id: int) -> bool:
                 "interval_start": 0.2,
                 "interval_step": 0.5,
                 "interval_max": 1,
+                "errback": _no_retry_after_a_timeout,
             },
         )
     except Exception:
@@ -162,6 +164,13 @@ def payload_enqueue(*, payload_id: int) -> bool:
         _drop_broker_connections()
         return False
     return True
+
+
+def _no_retry_after_a_timeout(exc: Exception, interval: float) -> None:
+    """Stop kombu's retry when the broker let a reply time out: it hangs, and another try
+    would hold the request for another timeout. A refused or reset connection is retried."""
+    if isinstance(exc, TimeoutError | redis.TimeoutError):
+        raise exc
 
 
 def _drop_broker_connections() -> None:
