@@ -28,6 +28,7 @@ TIMEOUT = 1.0  # seconds, connect and read: a probe must answer even when Redis 
 # Set once in the worker's main process, inherited by its pool processes: leases name it, so
 # a worker restarted under the same name and pid (a container) does not renew a dead one's.
 WORKER_BOOT = secrets.token_hex(4)
+WORKER_PID = os.getpid()  # likewise: a task whose pid differs runs in a pool process
 
 
 def broker_redis(url: str) -> redis.Redis:

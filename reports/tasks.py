@@ -1,8 +1,10 @@
 """Celery tasks of the ingest queue: thin wrappers that take ids and call the pipeline."""
 
+import os
+
 from celery import shared_task
 
-from config.heartbeat import WORKER_BOOT
+from config.heartbeat import WORKER_BOOT, WORKER_PID
 from reports.ingest.claims import lease_owner
 from reports.ingest.pipeline import TRANSIENT_ERRORS, payload_ingest, payloads_requeue
 
@@ -15,9 +17,10 @@ from reports.ingest.pipeline import TRANSIENT_ERRORS, payload_ingest, payloads_r
     max_retries=8,
 )
 def ingest_payload(self, payload_id: int) -> str:
-    # In a worker, the claim is a lease its heartbeat renews; run eagerly, nothing renews it.
-    eager = self.request.is_eager or not self.request.hostname
-    owner = "" if eager else lease_owner(worker=self.request.hostname, boot=WORKER_BOOT)
+    # In a pool process, the claim is a lease the worker's heartbeat renews. Run eagerly or in
+    # the worker's own process (solo pool: its timer waits for the task), nothing renews it.
+    pooled = not self.request.is_eager and os.getpid() != WORKER_PID and self.request.hostname
+    owner = lease_owner(worker=self.request.hostname, boot=WORKER_BOOT) if pooled else ""
     try:
         return payload_ingest(payload_id=payload_id, owner=owner)
     except TRANSIENT_ERRORS as exc:
