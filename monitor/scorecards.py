@@ -31,7 +31,7 @@ from agreements.selectors import clause_tree
 from monitor.models import Alert, ClauseDay, PartyDay
 from monitor.rules.base import long_date
 from monitor.scope import clauses_in_force, fetch_rows, observations_at
-from monitor.status import STATUS_LABELS, live_alert_rules, status_from_rules
+from monitor.status import STATUS_LABELS, status_from_rules
 from reports.models import Observation, ReportStatus
 
 LIVE_STATES = [Alert.State.OPEN, Alert.State.ACKNOWLEDGED]
@@ -346,8 +346,20 @@ def party_scorecard(
     if agreements is not None:
         clauses = clauses.filter(agreement__in=agreements)
         roles = roles.filter(agreement__in=agreements)
-    obligations = list(clauses.select_related("agreement").order_by("agreement__code", "position"))
-    rules = live_alert_rules([c.pk for c in obligations]) if as_of is None else {}
+    # A party may be bound by thousands of clauses: their long texts and timestamps stay unread.
+    obligations = list(
+        clauses.select_related("agreement")
+        .defer(*PARTY_CARD_DEFERRED)
+        .order_by("agreement__code", "position")
+    )
+    rules: dict[int, set[str]] = defaultdict(set)
+    if as_of is None:
+        for clause_id, rule in fetch_rows(
+            Alert.objects.filter(clause__in=clauses.values("pk"), state__in=LIVE_STATES)
+            .order_by()
+            .values_list("clause_id", "rule")
+        ):
+            rules[clause_id].add(rule)
     in_force = set(clauses_in_force(clauses, now).values_list("pk", flat=True))
     counts = party_violations(party=party, as_of=as_of, agreements=agreements)
     total = sum(counts.values())
@@ -379,6 +391,19 @@ def party_scorecard(
         "summary": f"{party.name}: {len(obligations)} obligation(s), "
         f"{total} violation(s) attributed as of {long_date(now)}",
     }
+
+
+PARTY_CARD_DEFERRED = [
+    "text",
+    "geometry",
+    "deadline_text",
+    "created_at",
+    "updated_at",
+    "agreement__summary",
+    "agreement__source_note",
+    "agreement__created_at",
+    "agreement__updated_at",
+]
 
 
 def _by_count(counter: Counter) -> list[tuple[Any, int]]:
