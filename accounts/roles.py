@@ -104,13 +104,3 @@ def user_has_role(user: AbstractBaseUser, role: str) -> bool:
         cache = set(user.groups.values_list("name", flat=True))
         user._role_names = cache
     return role in cache
-
-
-def user_is_observer_only(user: AbstractBaseUser) -> bool:
-    """True for a user whose reach is limited to their own missions' work."""
-    return (
-        user.is_authenticated
-        and not user.is_superuser
-        and user_has_role(user, OBSERVER)
-        and not user_has_role(user, ANALYST)
-    )

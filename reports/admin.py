@@ -374,6 +374,9 @@ class InboundPayloadAdmin(RecordAdmin):
         "result",
         "received_at",
         "claimed_at",
+        "claimed_by",
+        "lease_expires_at",
+        "crashes",
         "processed_at",
         "report",
     ]

@@ -22,7 +22,7 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
-from accounts.roles import user_is_observer_only
+from accounts.access import reach_of
 from reports.ingest.claims import (
     claim_lapsed,
     error_text,
@@ -333,7 +333,7 @@ def _mission_for(payload: InboundPayload, header: dict) -> ObserverMission:
     sender = payload.sender
     if (
         sender is not None
-        and user_is_observer_only(sender)
+        and reach_of(sender).records == "own"
         and not mission.members.filter(pk=sender.pk).exists()
     ):
         raise PayloadRejected([f'header, mission: you are not a member of mission "{code}"'])
