@@ -40,13 +40,3 @@ def geometry_problem(geometry: Any) -> str | None:
             if problem:
                 return f"GeoJSON {kind}: {problem}"
     return None
-
-
-def geometry_bbox(geometry: dict) -> tuple[float, float, float, float]:
-    """(min_lon, min_lat, max_lon, max_lat) of a valid Polygon/MultiPolygon."""
-    polygons = (
-        [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-    )
-    lons = [p[0] for polygon in polygons for ring in polygon for p in ring]
-    lats = [p[1] for polygon in polygons for ring in polygon for p in ring]
-    return min(lons), min(lats), max(lons), max(lats)

@@ -79,9 +79,3 @@ def observations_withheld_from(*, user: User, observations: QuerySet[Observation
 def clauses_reportable_by(*, user: User) -> QuerySet[Clause]:
     """Clauses a user may attach observations to: for observers, those their missions watch."""
     return clauses_watched_for(user=user)
-
-
-def clauses_covered_by_mission(*, mission: ObserverMission) -> QuerySet[Clause]:
-    return Clause.objects.filter(
-        pk__in=Clause.objects.filter(mechanisms__missions=mission).values("pk")
-    )

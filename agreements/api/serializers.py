@@ -1,13 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agreements.models import Agreement, AgreementParty, Clause, Party, VerificationMechanism
-
-
-class PartySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Party
-        fields = ["code", "name", "kind", "category"]
+from agreements.models import Agreement, AgreementParty, Clause, VerificationMechanism
 
 
 class AgreementPartySerializer(serializers.ModelSerializer):

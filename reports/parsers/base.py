@@ -50,13 +50,3 @@ def get_parser(code: str) -> Parser:
     except KeyError:
         known = ", ".join(sorted(PARSERS))
         raise PayloadProblem(f'unknown format "{code}" (known formats: {known})') from None
-
-
-def decode_text(body: bytes) -> str:
-    """Text payloads must be UTF-8 (a BOM is allowed); anything else is refused, not guessed."""
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PayloadProblem(
-            f"the file is not UTF-8 text (byte {exc.start} is invalid): save it as UTF-8"
-        ) from None
