@@ -9,7 +9,7 @@ gunicorn trusts; 127.0.0.1).
 import multiprocessing
 import os
 
-from config.env import env_int, env_str
+from core.env import env_int, env_str
 
 bind = f"0.0.0.0:{env_int('PORT', 8000, minimum=1)}"
 workers = env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1, minimum=1)

@@ -19,7 +19,7 @@ from celery import bootsteps
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from config.env import env_int
+from core.env import env_int
 
 logger = logging.getLogger(__name__)
 

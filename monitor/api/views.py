@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 from accounts.permissions import AlertReaders, Analysts, ReadScope
 from agreements.models import Party
 from agreements.selectors import agreements_with_figures_for
-from config.api import CursorByNewest, UTCDateTimeFilter
-from config.renderers import (
+from core.api import CursorByNewest, UTCDateTimeFilter
+from core.renderers import (
     CAPRenderer,
     CSVRenderer,
     FastJSONRenderer,

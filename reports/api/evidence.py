@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ReadScope, ReportReaders
-from config.api import error_response
+from core.api import error_response
 from reports.api.permissions import CanSubmitReports
 from reports.evidence import EvidenceRefused, EvidenceSizeLimit, evidence_add, evidence_stage
 from reports.models import EvidenceFile

@@ -10,8 +10,8 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from accounts.permissions import ReadScope, ReportReaders
-from config.api import CursorById, UTCDateTimeFilter
-from config.renderers import CSVRenderer, FeatureCollectionSerializer, GeoJSONRenderer
+from core.api import CursorById, UTCDateTimeFilter
+from core.renderers import CSVRenderer, FeatureCollectionSerializer, GeoJSONRenderer
 from reports.formats import (
     OBSERVATION_COLUMNS,
     csv_stream,

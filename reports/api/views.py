@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ReadScope, ReportReaders
-from config.api import CursorByNewest, error_response
+from core.api import CursorByNewest, error_response
 from reports.api.permissions import CanSubmitReports
 from reports.api.reads import ReportSerializer
 from reports.api.serializers import (

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list
+from core.env import env_bool, env_database, env_int, env_list
 
 VAR = "ACCORD_TEST_SETTING"
 

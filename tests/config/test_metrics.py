@@ -101,7 +101,7 @@ def test_behind_a_proxy_the_allowlist_checks_the_client_the_proxy_saw(client, se
 def test_the_network_setting_fails_loudly_on_a_bad_value(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from config.env import env_networks
+    from core.env import env_networks
 
     monkeypatch.setenv("METRICS_ALLOWED_NETWORKS", "10.0.0.0/8,not-a-network")
     with pytest.raises(ImproperlyConfigured, match="not-a-network"):

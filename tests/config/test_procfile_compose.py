@@ -37,7 +37,7 @@ def command_of(service: dict) -> str:
 
 
 def settings_variables() -> set[str]:
-    """Every environment variable read through config.env in the settings or gunicorn."""
+    """Every environment variable read through core.env in the settings or gunicorn."""
     sources = [ROOT / "config" / "settings.py", ROOT / "config" / "gunicorn.conf.py"]
     found = set()
     for source in sources:
