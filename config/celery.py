@@ -8,7 +8,7 @@ from celery import Celery
 from celery.signals import worker_process_init
 from django.conf import settings
 
-import config.logs  # noqa: F401  (signals: request ids travel with tasks; workers log as Django)
+import core.logs  # noqa: F401  (signals: request ids travel with tasks; workers log as Django)
 from config.heartbeat import WorkerHeartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_safe
 
 from config.celery import app as celery_app
 from config.heartbeat import broker_redis, heartbeats_read
-from config.security import monitoring_allowed
+from core.security import monitoring_allowed
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 EMBEDDED = {"status": OK, "mode": "embedded"}  # no broker: tasks run in the web process

@@ -23,7 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from config.health import broker_client, queue_names
 from config.heartbeat import heartbeats_read
-from config.security import monitoring_allowed
+from core.security import monitoring_allowed
 
 LATENCY_WINDOW = dt.timedelta(minutes=15)
 LATENCY_SAMPLE = 10_000  # the newest payloads of the window, at most

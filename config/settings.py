@@ -44,10 +44,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the request id covers every line the rest of the stack logs (config.logs).
-    "config.request_id.RequestIdMiddleware",
+    # First: the request id covers every line the rest of the stack logs (core.logs).
+    "core.request_id.RequestIdMiddleware",
     # Before SecurityMiddleware: an API call over plain HTTP gets an error, not a redirect.
-    "config.security.ApiHttpsRequiredMiddleware",
+    "core.security.ApiHttpsRequiredMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -129,7 +129,7 @@ LOGIN_URL = "admin:login"
 # otherwise a client could claim HTTPS, or any IP address for the login throttling.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
-# Pages redirect to HTTPS; API calls over HTTP get an error (config.security). Probes and
+# Pages redirect to HTTPS; API calls over HTTP get an error (core.security). Probes and
 # the metrics scraper inside the network may speak plain HTTP.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers and Prometheus probe over plain HTTP inside the network (config.health).
@@ -187,7 +187,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 # The client address: REMOTE_ADDR, or behind a proxy the X-Forwarded-For entry it added.
-AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
 
 # --- Celery -------------------------------------------------------------------------------
 # Unset broker = embedded mode: tasks run in-process, eagerly, so one command gives a demo.
@@ -242,7 +242,7 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = INGEST_WORKER_MEMORY_MB * 1024 // 2 or None
 # --- Accord Monitor -----------------------------------------------------------------------
 REQUIRE_SERVICES = env_bool("REQUIRE_SERVICES", default=False)
 
-# JSON lines for a log shipper in production; every line names its request or task (config.logs).
+# JSON lines for a log shipper in production; every line names its request or task (core.logs).
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of: json, text.")
@@ -251,7 +251,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "context": {
-            "()": "config.logs.ContextFilter",
+            "()": "core.logs.ContextFilter",
             "default": "-" if LOG_FORMAT == "text" else None,
         }
     },

@@ -4,7 +4,7 @@ cookie flags on responses; the client address used by the login throttling."""
 import pytest
 from django.test import RequestFactory
 
-from config.security import client_ip
+from core.security import client_ip
 from tests.conftest import PASSWORD
 
 

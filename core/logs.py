@@ -1,7 +1,7 @@
 """Log lines that say which request or task they belong to.
 
 A request id is taken from a well-formed ``X-Request-ID`` (or made up) by
-``config.request_id.RequestIdMiddleware``; it rides along in the headers of every Celery task
+``core.request_id.RequestIdMiddleware``; it rides along in the headers of every Celery task
 published while it is set, so the worker's lines about a payload carry the id of the API call
 that sent it. Context variables hold the ids; ``ContextFilter`` copies them onto each record.
 """

@@ -4,7 +4,7 @@ every log line of the request, on every task the request publishes, and on the r
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
-from config.logs import current_request_id, request_id_clean
+from core.logs import current_request_id, request_id_clean
 
 
 class RequestIdMiddleware:

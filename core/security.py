@@ -69,7 +69,7 @@ def monitoring_allowed(request: HttpRequest) -> bool:
         )
     try:
         # Behind a proxy (BEHIND_PROXY) the direct peer is the proxy itself, often loopback:
-        # the address that counts is the one the proxy saw (config.security.client_ip).
+        # the address that counts is the one the proxy saw (core.security.client_ip).
         address = ipaddress.ip_address(client_ip(request) or "")
     except ValueError:
         return False
