@@ -243,6 +243,8 @@ def party(request, code: str):
     visible = agreements_visible_to(request.user)
     target = get_object_or_404(Party, code=code)
     card = party_scorecard(party=target, agreements=visible)
+    for obligation in card["obligations"]:  # a lookup here, not a loop over labels per row
+        obligation["status_label"] = STATUS_LABELS.get(obligation["status"], obligation["status"])
     return render(
         request,
         "scorecards/party.html",

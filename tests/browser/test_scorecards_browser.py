@@ -19,7 +19,7 @@ def demo(transactional_db, monkeypatch):
     """The demo, with the rules run once at the end rather than after each of its ~400 ingests
     (whether they run per ingest depends on whether this process imported monitor.tasks; at
     the end they always do, so the test takes the same time in any order)."""
-    monkeypatch.setattr(pipeline, "_after_ingest", lambda clause_ids: None)
+    monkeypatch.setattr(pipeline, "_after_ingest", lambda clause_ids, window=None: None)
     call_command("load_demo", stdout=io.StringIO())
     call_command("refresh_aggregates", stdout=io.StringIO())
     call_command("evaluate_rules", stdout=io.StringIO())
