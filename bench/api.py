@@ -123,8 +123,8 @@ def main() -> None:
 
     from accounts.roles import API_CONSUMER, roles_sync
     from accounts.services import api_token_issue
+    from demo.loadgen import load_generate
     from monitor.models import AlertTransition
-    from reports.loadgen import load_generate
 
     started = time.perf_counter()
     load_generate(

@@ -162,8 +162,8 @@ def group_hwm_kb(pgid: int) -> int:
 
 def peak_rss_for_big_payload(args, mission, target_mb: int) -> tuple[float, int]:
     """Ingest one payload of ``target_mb`` MB in a fresh solo worker; its peak RSS in MB."""
+    from demo.loadgen import payload_bodies
     from reports.ingest.pipeline import payload_receive
-    from reports.loadgen import payload_bodies
     from reports.models import InboundPayload
 
     probe = next(
@@ -234,7 +234,7 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(args.broker_url).flushdb()
-    from reports.loadgen import load_generate, payload_bodies
+    from demo.loadgen import load_generate, payload_bodies
     from reports.models import Observation, ObserverMission
 
     load_generate(agreements=2, clauses=200, observations=0, seed=7, prefix="bench")

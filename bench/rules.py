@@ -116,10 +116,10 @@ def main() -> None:
     from django.utils import timezone
 
     from agreements.models import Clause
+    from demo.loadgen import load_generate, payload_bodies
     from monitor.models import Alert
     from monitor.services import alerts_reconcile, rules_evaluate, rules_run
     from reports.ingest.pipeline import payload_ingest, payload_receive
-    from reports.loadgen import load_generate, payload_bodies
     from reports.models import ObserverMission
 
     started = time.perf_counter()

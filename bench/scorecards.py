@@ -56,10 +56,10 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from demo.loadgen import load_generate
     from monitor import scorecards
     from monitor.aggregates import aggregates_refresh
     from monitor.services import rules_run
-    from reports.loadgen import load_generate
 
     settings.ALLOWED_HOSTS = ["*"]
     started = time.perf_counter()

@@ -29,7 +29,7 @@ def report_body(*, rng, mission, covered, parties, number: int, size: int, now) 
     """A report of ``size`` observations of the last week, plus the probe (the last row)."""
     import json
 
-    from reports.loadgen import _kinds
+    from demo.loadgen import _kinds
 
     rows = []
     for kind in _kinds(rng, size):
@@ -136,11 +136,11 @@ def run(args) -> None:
     from django.utils import timezone
 
     from agreements.models import Clause, Party
+    from demo.loadgen import load_generate
     from monitor.aggregates import aggregates_refresh
     from monitor.models import EvaluationRun
     from monitor.services import rules_run
     from reports.ingest.pipeline import payload_receive
-    from reports.loadgen import load_generate
     from reports.models import ObserverMission
 
     broker = redis.Redis.from_url(args.broker_url)

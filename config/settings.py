@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "reports",
     "monitor",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [

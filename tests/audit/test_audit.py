@@ -413,8 +413,8 @@ ALLOWED = {
     ("accounts/services.py", "last_used_at"),  # the use stamp is not tracked
     ("accounts/services.py", "revoked_at"),  # followed by history_record_changed
     ("agreements/loader/writer.py", "updated_at"),  # not tracked; the changes are
-    ("reports/loadgen.py", "bulk_create"),  # synthetic benchmark data
-    ("reports/loadgen.py", "bulk_update"),
+    ("demo/loadgen.py", "bulk_create"),  # synthetic benchmark data
+    ("demo/loadgen.py", "bulk_update"),
 }
 
 

@@ -9,9 +9,9 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from agreements.loader import agreement_load_file
+from demo.services import DATA_DIR
 from monitor.models import Alert, AlertTransition, EvaluationRun
 from monitor.rules import RULES
-from reports.demo import DATA_DIR
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -11,9 +11,9 @@ import pytest
 
 from agreements.loader import agreement_load_file
 from agreements.models import Agreement, Area, Clause, VerificationMechanism
+from demo.services import DATA_DIR
 from monitor.models import Alert
 from monitor.services import rules_evaluate
-from reports.demo import DATA_DIR
 from reports.models import Observation, ObserverMission, ReportStatus
 from tests.factories import ObservationFactory, ReportFactory
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.audit import audit_reason
-from reports.demo import demo_load
+from demo.services import demo_load
 
 
 class Command(BaseCommand):

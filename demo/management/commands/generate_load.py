@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from reports.loadgen import load_generate
+from demo.loadgen import load_generate
 
 
 class Command(BaseCommand):
