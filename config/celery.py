@@ -9,7 +9,7 @@ from celery.signals import worker_process_init
 from django.conf import settings
 
 import core.logs  # noqa: F401  (signals: request ids travel with tasks; workers log as Django)
-from config.heartbeat import WorkerHeartbeat
+from ops.heartbeat import WorkerHeartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -36,7 +36,7 @@ app.conf.beat_schedule = {
     "requeue-webhooks": {"task": "monitor.notify_requeue", "schedule": 60.0},
 }
 
-# Workers write a heartbeat into the broker's Redis for /readyz (config.heartbeat).
+# Workers write a heartbeat into the broker's Redis for /readyz (ops.heartbeat).
 app.steps["consumer"].add(WorkerHeartbeat)
 
 app.autodiscover_tasks()

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "reports",
     "monitor",
     "audit",
+    "ops",
     "demo",
 ]
 
@@ -133,7 +134,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY el
 # Pages redirect to HTTPS; API calls over HTTP get an error (core.security). Probes and
 # the metrics scraper inside the network may speak plain HTTP.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Load balancers and Prometheus probe over plain HTTP inside the network (config.health).
+# Load balancers and Prometheus probe over plain HTTP inside the network (ops.health).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
@@ -222,9 +223,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
-# An ack that fails while Redis hangs must not stall the worker for good (config.broker).
+# An ack that fails while Redis hangs must not stall the worker for good (ops.broker).
 if CELERY_BROKER_URL.startswith("redis://"):
-    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    CELERY_BROKER_TRANSPORT = "ops.broker:Transport"
 # No result backend is configured (results are ignored); should one be, it is bounded too.
 CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_TIMEOUT
 # A claim on a payload is a lease the worker's heartbeat renews while the process holding it
@@ -287,7 +288,7 @@ LOGGING = {
     },
 }
 
-# Health and metrics (config.health, config.metrics; docs/operations.md). Seconds.
+# Health and metrics (ops.health, ops.metrics; docs/operations.md). Seconds.
 READY_WORKER_MAX_AGE = env_int("READY_WORKER_MAX_AGE", 60, minimum=1)
 READY_BACKLOG_MAX_AGE = env_int("READY_BACKLOG_MAX_AGE", 600, minimum=1)
 READY_EVALUATION_MAX_AGE = env_int("READY_EVALUATION_MAX_AGE", 600, minimum=1)  # beat: 300 s

@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import health, metrics
+from ops import health, metrics
 
 admin.site.site_header = "Accord Monitor"
 admin.site.site_title = "Accord Monitor"
@@ -18,7 +18,7 @@ urlpatterns = [
     # The split view serves its setup script as a file: no inline script for the CSP to allow.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("scorecards/", include("monitor.urls")),
-    # For load balancers and Prometheus: plain views, no session, no throttling (config.health).
+    # For load balancers and Prometheus: plain views, no session, no throttling (ops.health).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),

@@ -4,7 +4,7 @@ import os
 
 from celery import shared_task
 
-from config.heartbeat import WORKER_BOOT, WORKER_PID
+from core.worker import WORKER_BOOT, WORKER_PID
 from reports.ingest.claims import lease_owner
 from reports.ingest.pipeline import TRANSIENT_ERRORS, payload_ingest, payloads_requeue
 

@@ -1,6 +1,6 @@
 """Claims on payloads: a claim is a lease held by one worker process.
 
-The worker's heartbeat (config.heartbeat) renews the leases of its live pool processes; when
+The worker's heartbeat (ops.heartbeat) renews the leases of its live pool processes; when
 the process holding a claim dies, the lease lapses and another worker may claim the payload.
 ``INGEST_CLAIM_TIMEOUT`` after the claim stays the hard ceiling, renewed or not.
 """

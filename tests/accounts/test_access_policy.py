@@ -338,7 +338,7 @@ MATRIX: dict[str, Entry] = {
         lambda o: "/api/v1/scorecards/agreements/test-ceasefire/", FIGURE_READERS
     ),
     "api:scorecard-party": api(lambda o: "/api/v1/scorecards/parties/party-east/", FIGURE_READERS),
-    # Open to all: the schema and its docs, probes (details only for monitoring: config.health)
+    # Open to all: the schema and its docs, probes (details only for monitoring: ops.health)
     "schema": Entry(lambda o: "/api/schema/", frozenset(EVERYONE), "open"),
     "api-docs": Entry(lambda o: "/api/docs/", frozenset(EVERYONE), "open"),
     "healthz": Entry(lambda o: "/healthz", frozenset(EVERYONE), "open"),

@@ -12,14 +12,14 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from accounts.backup import (
+from agreements.models import Agreement
+from ops.backup import (
     MANIFEST,
     BackupError,
     archive_export,
     archive_import,
     backup_models,
 )
-from agreements.models import Agreement
 from reports.ledger import ledger_verify
 from reports.models import EvidenceFile, Report
 from tests.accounts.backup_world import EVIDENCE_TEXT, backup_world_build

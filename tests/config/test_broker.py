@@ -1,4 +1,4 @@
-"""The broker transport (config.broker): a failed ack frees the prefetch slot (issue 12)."""
+"""The broker transport (ops.broker): a failed ack frees the prefetch slot (issue 12)."""
 
 from unittest import mock
 
@@ -6,7 +6,7 @@ import pytest
 import redis
 from kombu.transport import redis as kombu_redis
 
-from config.broker import QoS
+from ops.broker import QoS
 
 
 class HungPipeline:
@@ -27,6 +27,6 @@ def test_an_ack_that_times_out_still_frees_the_prefetch_slot(qos_class):
 
     freed = qos.can_consume()
     if qos_class is kombu_redis.QoS:
-        assert not freed  # why config.broker exists: the stock worker never consumes again
+        assert not freed  # why ops.broker exists: the stock worker never consumes again
     else:
         assert freed

@@ -7,8 +7,8 @@ import time
 import pytest
 from django.utils import timezone
 
-from config.heartbeat import broker_redis, heartbeat_write
 from monitor.models import EvaluationRun
+from ops.heartbeat import broker_redis, heartbeat_write
 from reports.models import Channel, InboundPayload
 from tests.config.conftest import broker_at, closed_port_url
 

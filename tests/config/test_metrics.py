@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from config.heartbeat import broker_redis, heartbeat_write
 from monitor.models import Alert, AlertTransition, EvaluationRun
 from monitor.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from ops.heartbeat import broker_redis, heartbeat_write
 from reports.models import Channel, InboundPayload
 from tests.config.conftest import broker_at, closed_port_url
 

@@ -14,7 +14,7 @@ from django.db import connection
 from psycopg import sql
 from psycopg.types.string import TextLoader
 
-from accounts.backup import archive_export, backup_models
+from ops.backup import archive_export, backup_models
 from reports.models import EvidenceFile
 from tests.accounts.backup_world import EVIDENCE_TEXT, backup_world_build
 from tests.integration.conftest import ROOT

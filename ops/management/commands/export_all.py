@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.backup import BackupError, archive_export, default_archive_name
+from ops.backup import BackupError, archive_export, default_archive_name
 
 
 class Command(BaseCommand):

@@ -21,9 +21,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from config.health import broker_client, queue_names
-from config.heartbeat import heartbeats_read
 from core.security import monitoring_allowed
+from ops.health import broker_client, queue_names
+from ops.heartbeat import heartbeats_read
 
 LATENCY_WINDOW = dt.timedelta(minutes=15)
 LATENCY_SAMPLE = 10_000  # the newest payloads of the window, at most

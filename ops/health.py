@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import redis
+from celery import current_app as celery_app  # config.celery's app: ops sits below config
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -20,9 +21,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from config.celery import app as celery_app
-from config.heartbeat import broker_redis, heartbeats_read
 from core.security import monitoring_allowed
+from ops.heartbeat import broker_redis, heartbeats_read
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 EMBEDDED = {"status": OK, "mode": "embedded"}  # no broker: tasks run in the web process

@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import time
 from dataclasses import dataclass
 
@@ -20,15 +19,12 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from core.env import env_int
+from core.worker import WORKER_BOOT
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "accord:worker:"
 TIMEOUT = 1.0  # seconds, connect and read: a probe must answer even when Redis does not
-# Set once in the worker's main process, inherited by its pool processes: leases name it, so
-# a worker restarted under the same name and pid (a container) does not renew a dead one's.
-WORKER_BOOT = secrets.token_hex(4)
-WORKER_PID = os.getpid()  # likewise: a task whose pid differs runs in a pool process
 
 
 def broker_redis(url: str) -> redis.Redis:
