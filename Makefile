@@ -36,6 +36,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Production-style processes (need CELERY_BROKER_URL and DATABASE_URL).

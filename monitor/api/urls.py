@@ -1,8 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from agreements.api.views import AgreementViewSet, ClauseViewSet, MechanismViewSet
 from monitor.api import views
+from monitor.api.agreements import AgreementViewSet, ClauseViewSet, MechanismViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("agreements", AgreementViewSet, basename="agreement")

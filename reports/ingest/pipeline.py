@@ -123,7 +123,7 @@ _broker_down_until: dict[str, float] = {}
 
 
 def _broker_url() -> str:
-    from config.celery import app
+    from celery import current_app as app  # config.celery's app: reports sits below config
 
     return str(app.conf.broker_url)
 
@@ -179,9 +179,8 @@ def _drop_broker_connections() -> None:
     Seen here with kombu's Redis transport: after the broker restarts, the pooled producer
     keeps failing with "connection refused"; fresh connections work at once.
     """
+    from celery import current_app as app  # config.celery's app: reports sits below config
     from kombu import pools
-
-    from config.celery import app
 
     try:
         pools.reset()  # kombu keeps producer pools in a process-wide registry
@@ -682,7 +681,7 @@ def _after_ingest(clause_ids: list[int], window: tuple[str, str] | None = None) 
     requests per agreement and rings its own doorbell), so a burst of reports does not leave
     hundreds of evaluation tasks queued.
     """
-    from config.celery import app
+    from celery import current_app as app  # config.celery's app: reports sits below config
 
     if _bulk_load.get() or not clause_ids or "monitor.request_evaluation" not in app.tasks:
         return

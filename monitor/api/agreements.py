@@ -1,4 +1,5 @@
-"""Agreement texts over the API: agreements, clauses (with status and level), mechanisms."""
+"""Agreement texts over the API with what monitoring adds: agreements, clauses (with their status
+and implementation level), mechanisms (with their reporting cadence)."""
 
 import django_filters
 from django.db.models import Max, Q
@@ -6,13 +7,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from accounts.permissions import AgreementReaders, ReadScope
-from agreements.api.serializers import (
+from agreements.models import Clause, VerificationMechanism
+from agreements.selectors import agreements_readable_by, clauses_with_latest_level
+from monitor.api.agreement_serializers import (
     AgreementSerializer,
     ClauseSerializer,
     MechanismSerializer,
 )
-from agreements.models import Clause, VerificationMechanism
-from agreements.selectors import agreements_readable_by, clauses_with_latest_level
 
 
 @extend_schema_view(
