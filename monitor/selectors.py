@@ -10,7 +10,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from accounts.access import reach_of
 from agreements.selectors import agreements_with_figures_for
 from monitor.models import Alert, AlertTransition
-from reports.models import Observation, ObserverMission
+from reports.models import Observation
+from reports.selectors import own_mission_ids
 
 
 def alerts_visible_to(*, user) -> QuerySet[Alert]:
@@ -33,8 +34,7 @@ def _evidence_filter(user, prefix: str = "") -> Q | None:
     if scope == "all":
         return None
     if scope == "own":
-        mine = ObserverMission.objects.filter(members=user).values("pk")
-        return Q(**{f"{prefix}report__mission__in": mine})
+        return Q(**{f"{prefix}report__mission__in": own_mission_ids(user=user)})
     return Q(**{f"{prefix}pk__in": []})
 
 

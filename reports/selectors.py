@@ -35,13 +35,17 @@ def missions_for_user(*, user: User) -> QuerySet[ObserverMission]:
     return ObserverMission.objects.none()
 
 
+def own_mission_ids(*, user: User) -> QuerySet:
+    """The ids of the missions ``user`` is a member of, as a subquery."""
+    return ObserverMission.objects.filter(members=user).values("pk")
+
+
 def _own(queryset: QuerySet, user: User, path: str) -> QuerySet:
     scope = reach_of(user).records
     if scope == "all":
         return queryset
     if scope == "own":
-        mine = ObserverMission.objects.filter(members=user).values("pk")
-        return queryset.filter(**{f"{path}__in": mine})
+        return queryset.filter(**{f"{path}__in": own_mission_ids(user=user)})
     return queryset.none()
 
 
@@ -72,8 +76,7 @@ def observations_withheld_from(*, user: User, observations: QuerySet[Observation
     """How many of ``observations`` the user may not read (0 for a reader of all)."""
     if reach_of(user).records == "all":
         return 0
-    mine = ObserverMission.objects.filter(members=user).values("pk")
-    return observations.exclude(report__mission__in=mine).count()
+    return observations.exclude(report__mission__in=own_mission_ids(user=user)).count()
 
 
 def clauses_reportable_by(*, user: User) -> QuerySet[Clause]:

@@ -1,9 +1,12 @@
 """Shared personas: an observer of mission A, an observer of mission B, an analyst, an API
 consumer, an administrator and an outsider, on one small agreement."""
 
+import contextlib
 import datetime as dt
 import os
 import socket
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -157,3 +160,28 @@ def require_service(name: str, host: str, port: int) -> None:
 @pytest.fixture
 def today():
     return dt.date(2025, 3, 1)
+
+
+@pytest.fixture
+def mute_redis() -> Iterator[str]:
+    """A Redis URL whose server accepts connections and never says a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(50)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    stop.set()
+    thread.join(timeout=2)
+    for conn in held:
+        conn.close()
+    server.close()

@@ -2,8 +2,6 @@
 
 import logging
 import runpy
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -56,33 +54,6 @@ def test_a_failing_cache_lets_the_report_through_and_says_so(
             assert response.status_code == 202, response.content
     assert broken.calls == 1  # then left alone for REDIS_RETRY_AFTER seconds
     assert "API rate limit not applied: the cache failed (TimeoutError" in caplog.text
-
-
-@pytest.fixture
-def mute_redis():
-    """A TCP server that accepts connections and never answers: a Redis under SIGSTOP."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    stop.set()
-    thread.join(timeout=2)
-    for conn in held:
-        conn.close()
-    server.close()
 
 
 def test_the_redis_cache_gives_up_within_its_timeout(

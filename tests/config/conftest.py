@@ -3,8 +3,6 @@ suite's), and the Celery app pointed at any broker URL for the length of a test.
 
 import contextlib
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -52,28 +50,3 @@ def live_redis() -> Iterator[RedisServer]:
 def closed_port_url() -> str:
     """A Redis URL where nothing listens: connections are refused at once."""
     return f"redis://127.0.0.1:{_free_port()}/0"
-
-
-@pytest.fixture
-def mute_redis() -> Iterator[str]:
-    """A Redis URL whose server accepts connections and never says a word."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(50)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                held.append(server.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    stop.set()
-    thread.join(timeout=2)
-    for conn in held:
-        conn.close()
-    server.close()

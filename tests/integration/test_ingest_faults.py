@@ -1,7 +1,5 @@
 """Fault cases through a real Redis broker, real Celery workers and PostgreSQL."""
 
-import socket
-import threading
 import time
 
 import pytest
@@ -52,39 +50,12 @@ def test_malformed_corpus_through_a_real_worker_is_rejected_and_stores_nothing(
     assert Report.objects.count() == 0
 
 
-@pytest.fixture
-def mute_broker():
-    """A TCP server on loopback that accepts connections and never says a word."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(50)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    stop.set()
-    thread.join(timeout=2)
-    for conn in held:
-        conn.close()
-    server.close()
-
-
 def test_a_broker_that_does_not_answer_does_not_hold_the_request(
-    world, observer_a, client_for, mute_broker, settings
+    world, observer_a, client_for, mute_redis, settings
 ):
     conf = celery_app.conf
     saved = conf["CELERY_BROKER_URL"], conf["CELERY_TASK_ALWAYS_EAGER"]
-    conf.update(CELERY_BROKER_URL=mute_broker, CELERY_TASK_ALWAYS_EAGER=False)
+    conf.update(CELERY_BROKER_URL=mute_redis, CELERY_TASK_ALWAYS_EAGER=False)
     _reset_pools()
     try:
         client = client_for(observer_a)
