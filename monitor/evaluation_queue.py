@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from agreements.models import Clause
+from core.queue import enqueue
 from monitor.aggregates import aggregates_refresh
 from monitor.models import EvaluationRequest, EvaluationRun
 from monitor.services import rules_run
@@ -105,15 +106,9 @@ def evaluation_ring(*, agreement_id: int) -> None:
     time; the periodic requeue rings again."""
     from monitor.tasks import evaluate_agreement
 
-    try:
-        evaluate_agreement.apply_async(
-            args=[agreement_id],
-            queue="rules",
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2},
-        )
-    except Exception:
-        logger.warning("could not ring for agreement %s; the requeue will", agreement_id)
+    enqueue(
+        evaluate_agreement, args=[agreement_id], queue="rules", what=f"agreement {agreement_id}"
+    )
 
 
 def evaluation_request_run(*, agreement_id: int) -> EvaluationRun | None:

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.access import reach_of
 from agreements.selectors import agreements_with_figures_for
+from core.queue import enqueue
 from monitor.models import AlertTransition
 from monitor.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -285,14 +286,11 @@ def _enqueue_delivery(*, delivery_id: int, attempt: int) -> None:
     """Ring the doorbell; a broker failure is logged and the row stays pending."""
     from monitor.tasks import notify_deliver
 
-    try:
-        notify_deliver.apply_async(
-            kwargs={"delivery_id": delivery_id, "attempt": attempt},
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0.2},
-        )
-    except Exception:
-        logger.warning("could not enqueue webhook delivery %s", delivery_id, exc_info=True)
+    enqueue(
+        notify_deliver,
+        kwargs={"delivery_id": delivery_id, "attempt": attempt},
+        what=f"webhook delivery {delivery_id}",
+    )
 
 
 def transitions_dispatch_on_commit(transition_ids: list[int]) -> None:
@@ -300,25 +298,18 @@ def transitions_dispatch_on_commit(transition_ids: list[int]) -> None:
     if not transition_ids:
         return
 
-    def enqueue() -> None:
+    def ring() -> None:
         from monitor.tasks import notify_dispatch
 
         for start in range(0, len(transition_ids), DISPATCH_BATCH):
             batch = transition_ids[start : start + DISPATCH_BATCH]
-            try:
-                notify_dispatch.apply_async(
-                    args=[batch],
-                    retry=True,
-                    retry_policy={"max_retries": 1, "interval_start": 0.2},
-                )
-            except Exception:
-                logger.warning(
-                    "could not enqueue webhook dispatch of %d transition(s)",
-                    len(batch),
-                    exc_info=True,
-                )
+            enqueue(
+                notify_dispatch,
+                args=[batch],
+                what=f"webhook dispatch of {len(batch)} transition(s)",
+            )
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(ring)
 
 
 # --- delivery -----------------------------------------------------------------------------

@@ -11,11 +11,9 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
@@ -23,6 +21,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from accounts.access import reach_of
+from core.queue import broker_rest_forget, broker_resting, enqueue
 from reports.ingest.claims import (
     claim_lapsed,
     error_text,
@@ -118,76 +117,12 @@ def payload_receive(
     return ReceiveResult(payload, created=True)
 
 
-# Broker URL -> monotonic time until which this process leaves that failed broker alone.
-_broker_down_until: dict[str, float] = {}
-
-
-def _broker_url() -> str:
-    from celery import current_app as app  # config.celery's app: reports sits below config
-
-    return str(app.conf.broker_url)
-
-
-def _broker_resting() -> bool:
-    return time.monotonic() < _broker_down_until.get(_broker_url(), 0.0)
-
-
 def payload_enqueue(*, payload_id: int) -> bool:
-    """Ring the doorbell; a broker that is down or mute is logged, never raised.
-
-    The periodic sweep delivers whatever could not be enqueued here. After a failure, this
-    process does not try again for REDIS_RETRY_AFTER seconds: each try against a hung Redis
-    would hold a request for the socket timeouts.
-    """
+    """Ring the doorbell (core.queue.enqueue); the periodic sweep delivers whatever could not
+    be enqueued here."""
     from reports.tasks import ingest_payload
 
-    if _broker_resting():
-        logger.info("broker failed recently; payload %s waits for the sweep", payload_id)
-        return False
-    try:
-        ingest_payload.apply_async(
-            args=[payload_id],
-            retry=True,
-            retry_policy={
-                "max_retries": 1,
-                "interval_start": 0.2,
-                "interval_step": 0.5,
-                "interval_max": 1,
-                "errback": _no_retry_after_a_timeout,
-            },
-        )
-    except Exception:
-        logger.warning(
-            "could not enqueue payload %s; the sweep will retry", payload_id, exc_info=True
-        )
-        _broker_down_until[_broker_url()] = time.monotonic() + settings.REDIS_RETRY_AFTER
-        _drop_broker_connections()
-        return False
-    return True
-
-
-def _no_retry_after_a_timeout(exc: Exception, interval: float) -> None:
-    """Stop kombu's retry when the broker let a reply time out: it hangs, and another try
-    would hold the request for another timeout. A refused or reset connection is retried."""
-    if isinstance(exc, TimeoutError | redis.TimeoutError):
-        raise exc
-
-
-def _drop_broker_connections() -> None:
-    """Forget pooled broker connections after a failure.
-
-    Seen here with kombu's Redis transport: after the broker restarts, the pooled producer
-    keeps failing with "connection refused"; fresh connections work at once.
-    """
-    from celery import current_app as app  # config.celery's app: reports sits below config
-    from kombu import pools
-
-    try:
-        pools.reset()  # kombu keeps producer pools in a process-wide registry
-    except Exception:  # closing dead connections may raise; they are being dropped anyway
-        logger.debug("resetting the broker pools failed", exc_info=True)
-    app._pool = None
-    app.amqp._producer_pool = None
+    return enqueue(ingest_payload, args=[payload_id], what=f"payload {payload_id}")
 
 
 # --- processing ---------------------------------------------------------------------------
@@ -703,10 +638,10 @@ def payloads_requeue(*, older_than: dt.timedelta | None = None) -> int:
     stale = InboundPayload.objects.filter(
         Q(state=State.RECEIVED, received_at__lt=now - older_than) | claim_lapsed(now)
     ).values_list("pk", flat=True)[:1000]
-    _broker_down_until.pop(_broker_url(), None)  # the sweep is how a broker's return is noticed
+    broker_rest_forget()  # the sweep is how a broker's return is noticed
     rung = 0
     for payload_id in stale:
-        if _broker_resting():
+        if broker_resting():
             break  # the broker failed: the next sweep tries again, not a thousand times now
         payload_enqueue(payload_id=payload_id)
         rung += 1
