@@ -9,7 +9,7 @@ list and feed reads through them: no view decides on its own what a role may see
 from dataclasses import dataclass
 from typing import Literal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from accounts.roles import ANALYST, API_CONSUMER, OBSERVER, user_has_role
 
@@ -49,7 +49,7 @@ NOBODY = Reach("anonymous", "none", "none", "none")
 NO_ROLE = Reach("none", "none", "none", "none")
 
 
-def reach_of(user: AbstractBaseUser | AnonymousUser | None) -> Reach:
+def reach_of(user: User | AnonymousUser | None) -> Reach:
     """The reach of ``user``: the widest role it holds decides; an observer's missions bound
     its row-level records and alert evidence unless it also holds a wider role."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -31,7 +31,7 @@ def reach(check: Callable[[Reach], bool], message: str, name: str) -> type[BaseP
         def has_permission(self, request, view) -> bool:
             return check(reach_of(request.user))
 
-    ReachPermission.message = message
+    ReachPermission.message = message  # type: ignore[attr-defined]  # DRF reads it if set
     ReachPermission.__name__ = name
     return ReachPermission
 

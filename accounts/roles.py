@@ -4,7 +4,7 @@
 to exactly the declared ones, so running it after every deploy is safe.
 """
 
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
 OBSERVER = "observer"
@@ -96,11 +96,11 @@ def roles_sync() -> dict[str, int]:
     return counts
 
 
-def user_has_role(user: AbstractBaseUser, role: str) -> bool:
+def user_has_role(user: User, role: str) -> bool:
     if not user.is_authenticated:
         return False
     cache = getattr(user, "_role_names", None)
     if cache is None:
         cache = set(user.groups.values_list("name", flat=True))
-        user._role_names = cache
+        user._role_names = cache  # type: ignore[attr-defined]  # a per-request cache
     return role in cache

@@ -3,7 +3,7 @@
 import datetime as dt
 import hmac
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,7 +13,7 @@ from accounts.models import ApiToken
 
 def api_token_issue(
     *,
-    user: AbstractBaseUser,
+    user: User,
     name: str,
     scope: str = ApiToken.Scope.READ,
     expires_at: dt.datetime | None = None,

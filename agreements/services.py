@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -26,6 +26,10 @@ def _shift(base: dt.date | None, days: int | None) -> dt.date | None:
     return None if base is None else base + dt.timedelta(days=days or 0)
 
 
+def _clause(clauses: dict[int, Clause], pk: int | None) -> Clause | None:
+    return clauses.get(pk) if pk is not None else None
+
+
 @transaction.atomic
 def clause_dates_resolve(*, agreement: Agreement) -> int:
     """Compute every clause's effective start and deadline from its anchors; return changes.
@@ -40,11 +44,11 @@ def clause_dates_resolve(*, agreement: Agreement) -> int:
         for clause in clauses.values():
             start, deadline = clause.in_force_from, clause.deadline
             if clause.start_anchor != DateAnchor.FIXED:
-                other = clauses.get(clause.start_anchor_clause_id)
+                other = _clause(clauses, clause.start_anchor_clause_id)
                 base = _anchor_date(anchor=clause.start_anchor, agreement=agreement, other=other)
                 start = _shift(base, clause.start_offset_days)
             if clause.deadline_anchor not in ("", DateAnchor.FIXED):
-                other = clauses.get(clause.deadline_anchor_clause_id)
+                other = _clause(clauses, clause.deadline_anchor_clause_id)
                 base = _anchor_date(anchor=clause.deadline_anchor, agreement=agreement, other=other)
                 deadline = _shift(base, clause.deadline_offset_days)
             elif clause.deadline_anchor == "":
@@ -72,7 +76,7 @@ def assessment_record(
     level: int,
     assessed_on: dt.date,
     rationale: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     evidence: str = "",
     evidence_urls: list[str] | None = None,
 ) -> ImplementationAssessment:

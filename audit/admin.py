@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html_join
 from simple_history.models import HistoricalRecords
@@ -152,7 +153,7 @@ class HistoryAdmin(RecordAdmin):
         return format_html_join("\n", "<div><b>{}</b>: {} → {}</div>", rows)
 
 
-for proxy in [
+HISTORY_PROXIES: list[type[models.Model]] = [
     audit.AgreementChange,
     audit.AgreementPartyChange,
     audit.ClauseChange,
@@ -163,8 +164,8 @@ for proxy in [
     audit.ApiTokenChange,
     audit.UserChange,
     audit.GroupChange,
-]:
-    admin.site.register(proxy, HistoryAdmin)
+]
+admin.site.register(HISTORY_PROXIES, HistoryAdmin)
 
 
 @admin.register(audit.AlertStateChange)

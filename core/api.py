@@ -2,6 +2,7 @@
 date-time filters that every database accepts."""
 
 import datetime as dt
+from typing import Any
 
 import django_filters
 from django import forms
@@ -14,14 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
-def error_response(code: str, message: str, http_status: int, details=None) -> Response:
-    body = {"error": {"code": code, "message": message}}
+def error_response(code: str, message: str, http_status: int, details: Any = None) -> Response:
+    body: dict[str, dict[str, Any]] = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details
     return Response(body, status=http_status)
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """``{"error": {"code", "message", "details"?}}`` for every error the API returns."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -33,14 +34,17 @@ def exception_handler(exc, context):
     detail = response.data
     if isinstance(exc, exceptions.ValidationError):
         message = "The request is not valid; see details."
-        body = {"error": {"code": "invalid", "message": message, "details": detail}}
+        body: dict[str, dict[str, Any]] = {
+            "error": {"code": "invalid", "message": message, "details": detail}
+        }
     else:
         message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
         code = getattr(exc, "default_code", "error")
         body = {"error": {"code": code, "message": str(message)}}
     response.data = body
-    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and getattr(exc, "wait", None):
-        response["Retry-After"] = str(int(exc.wait) + 1)
+    wait = getattr(exc, "wait", None)
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and wait:
+        response["Retry-After"] = str(int(wait) + 1)
     return response
 
 
@@ -57,18 +61,18 @@ class CursorByNewest(CursorById):
     ordering = "-id"
 
 
-class UTCIsoDateTimeField(IsoDateTimeField):
+class UTCIsoDateTimeField(IsoDateTimeField):  # type: ignore[misc]  # django-filter is untyped
     """ISO 8601, turned to UTC: Python takes offsets up to ±23:59, PostgreSQL only ±15:59."""
 
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
+    def to_python(self, value: Any) -> dt.datetime | None:
+        parsed: dt.datetime | None = super().to_python(value)
+        if parsed is None:
             return None
         try:
-            return value.astimezone(dt.UTC)
+            return parsed.astimezone(dt.UTC)
         except OverflowError:
             raise forms.ValidationError("Out of range once turned to UTC.", "invalid") from None
 
 
-class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
     field_class = UTCIsoDateTimeField

@@ -5,6 +5,7 @@ never silently falls back to a default (healthchecks' ``envbool`` habit).
 """
 
 import os
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -55,7 +56,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
-def env_database(name: str, default: str, *, connect_timeout: int = 5) -> dict:
+def env_database(name: str, default: str, *, connect_timeout: int = 5) -> dict[str, Any]:
     """A database URL; PostgreSQL connections give up after ``connect_timeout`` seconds (a
     ``?connect_timeout=`` in the URL wins), so an unreachable server fails fast and /readyz
     answers instead of hanging."""
@@ -70,7 +71,7 @@ def env_database(name: str, default: str, *, connect_timeout: int = 5) -> dict:
         raise ImproperlyConfigured(f"{name}={raw!r} names an unsupported database scheme.")
     if config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
-    return config
+    return dict(config)
 
 
 def env_networks(name: str, default: list[str]) -> list[str]:

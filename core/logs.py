@@ -11,6 +11,7 @@ import logging
 import logging.config
 import re
 import uuid
+from typing import Any
 
 from celery import signals
 
@@ -50,17 +51,17 @@ class ContextFilter(logging.Filter):
 
 
 @signals.before_task_publish.connect
-def _publish_with_request_id(headers=None, **kwargs) -> None:
+def _publish_with_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
     current = current_request_id.get()
     if current and headers is not None:
         headers.setdefault(HEADER, current)
 
 
-_tokens: dict[str, tuple[contextvars.Token, contextvars.Token]] = {}
+_tokens: dict[str, tuple[contextvars.Token[str | None], contextvars.Token[str | None]]] = {}
 
 
 @signals.task_prerun.connect
-def _task_started(task_id=None, task=None, **kwargs) -> None:
+def _task_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
     carried = getattr(task.request, HEADER, None)  # a header of a message from the broker
     if carried is None:  # an eager task: apply() keeps custom headers apart
         carried = (getattr(task.request, "headers", None) or {}).get(HEADER)
@@ -71,7 +72,7 @@ def _task_started(task_id=None, task=None, **kwargs) -> None:
 
 
 @signals.task_postrun.connect
-def _task_finished(task_id=None, **kwargs) -> None:
+def _task_finished(task_id: str = "", **kwargs: Any) -> None:
     tokens = _tokens.pop(task_id, None)
     if tokens:
         current_task_id.reset(tokens[1])
@@ -79,7 +80,7 @@ def _task_finished(task_id=None, **kwargs) -> None:
 
 
 @signals.setup_logging.connect
-def _worker_logging(**kwargs) -> None:
+def _worker_logging(**kwargs: Any) -> None:
     """Workers log through Django's LOGGING too, instead of Celery's own format."""
     from django.conf import settings
 

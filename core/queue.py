@@ -103,5 +103,5 @@ def _drop_broker_connections() -> None:
         pools.reset()  # kombu keeps producer pools in a process-wide registry
     except Exception:  # closing dead connections may raise; they are being dropped anyway
         logger.debug("resetting the broker pools failed", exc_info=True)
-    app._pool = None
-    app.amqp._producer_pool = None
+    app._pool = None  # type: ignore[attr-defined]  # private: the pool is rebuilt on use
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]

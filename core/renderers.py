@@ -3,6 +3,8 @@ XML from model objects); these make DRF's content negotiation accept ``?format=.
 render errors in those formats as JSON."""
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from drf_spectacular.utils import extend_schema_serializer
@@ -21,18 +23,30 @@ class FastJSONRenderer(JSONRenderer):
     Accept header is honoured by falling back to DRF's renderer.
     """
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         if data is None:
             return b""
         if self.get_indent(accepted_media_type or "", renderer_context or {}):
-            return super().render(data, accepted_media_type, renderer_context)
-        return orjson.dumps(data, default=_encoder.default)
+            indented: bytes = super().render(data, accepted_media_type, renderer_context)
+            return indented
+        body: bytes = orjson.dumps(data, default=_encoder.default)
+        return body
 
 
 class _PassThrough(BaseRenderer):
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes | str:
         if isinstance(data, bytes | str):
             return data
         response = (renderer_context or {}).get("response")
@@ -57,7 +71,7 @@ class CAPRenderer(_PassThrough):
 
 
 # For the OpenAPI schema: what a ?format=geojson answer looks like.
-class GeoJSONFeatureSerializer(serializers.Serializer):
+class GeoJSONFeatureSerializer(serializers.Serializer[Any]):
     type = serializers.CharField(help_text='"Feature"')
     id = serializers.IntegerField()
     geometry = serializers.JSONField(
@@ -67,7 +81,7 @@ class GeoJSONFeatureSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(many=False, component_name="FeatureCollection")
-class FeatureCollectionSerializer(serializers.Serializer):
+class FeatureCollectionSerializer(serializers.Serializer[Any]):
     """RFC 7946: WGS84, coordinates [longitude, latitude]."""
 
     type = serializers.CharField(help_text='"FeatureCollection"')

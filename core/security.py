@@ -7,9 +7,10 @@ its body and token on the way), so API calls get an error it can act on instead.
 
 import hmac
 import ipaddress
+from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 API_PREFIX = "/api/"
 # The interactive docs are a page for people: they redirect like the other pages.
@@ -23,10 +24,10 @@ def _is_api(path: str) -> bool:
 class ApiHttpsRequiredMiddleware:
     """``403 {"error": {"code": "https_required"}}`` for API calls over plain HTTP."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.SECURE_SSL_REDIRECT and not request.is_secure() and _is_api(request.path):
             url = f"https://{request.get_host()}{request.get_full_path()}"
             body = {
@@ -47,11 +48,12 @@ def client_ip(request: HttpRequest) -> str | None:
     appended. Entries to its left come from the client and may be anything.
     """
     if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
         entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
         if entries:
             return entries[-1]
-    return request.META.get("REMOTE_ADDR")
+    address = request.META.get("REMOTE_ADDR")
+    return str(address) if address else None
 
 
 def monitoring_allowed(request: HttpRequest) -> bool:

@@ -236,8 +236,8 @@ def load_generate(
             )
             occurred = min(max(occurred, start), end)
             area = spot_area if clustered else rng.choice(areas)
-            lat = area.min_lat + rng.random() * 0.3
-            lon = area.min_lon + rng.random() * 0.4
+            lat = (area.min_lat or 0.0) + rng.random() * 0.3  # generated areas have a bbox
+            lon = (area.min_lon or 0.0) + rng.random() * 0.4
             kind = kinds[i]
             batch.append(
                 (

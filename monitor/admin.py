@@ -64,7 +64,7 @@ class AlertAdmin(RecordAdmin):
         return alerts_visible_to(user=request.user)
 
     inlines = [TransitionInline]
-    fields = [
+    fields = (
         "title",
         "rule",
         "rule_description",
@@ -80,7 +80,7 @@ class AlertAdmin(RecordAdmin):
         "first_seen",
         "last_seen",
         "resolved_at",
-    ]
+    )
     readonly_fields = fields
     actions = ["acknowledge"]
     change_form_template = "admin/monitor/alert/change_form.html"
@@ -378,7 +378,7 @@ class WebhookDeliveryAdmin(RecordAdmin):
     ]
     list_filter = ["status", "subscription"]
     list_select_related = ["subscription", "transition"]
-    fields = [
+    fields = (
         "event_id",
         "subscription",
         "event_type",
@@ -394,7 +394,7 @@ class WebhookDeliveryAdmin(RecordAdmin):
         "delivered_at",
         "replayed_at",
         "payload_pretty",
-    ]
+    )
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     actions = ["replay"]

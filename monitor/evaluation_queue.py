@@ -118,6 +118,7 @@ def evaluation_request_run(*, agreement_id: int) -> EvaluationRun | None:
     request = _claim(agreement_id)
     if request is None:
         return None
+    claimed_at = request.claimed_at or timezone.now()  # set by the claim
     try:
         aggregates_refresh(clause_ids=request.clause_ids, since=request.since, until=request.until)
         run = rules_run(
@@ -125,7 +126,7 @@ def evaluation_request_run(*, agreement_id: int) -> EvaluationRun | None:
             clause_ids=request.clause_ids,
             note={
                 "requests": request.requests,
-                "waited_s": round((request.claimed_at - request.requested_at).total_seconds(), 3),
+                "waited_s": round((claimed_at - request.requested_at).total_seconds(), 3),
             },
         )
     except BaseException:

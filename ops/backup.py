@@ -29,12 +29,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.management.color import no_style
@@ -93,7 +94,9 @@ def backup_models() -> list[type[models.Model]]:
             chosen[meta.label_lower] = model
     for model in apps.get_models(include_auto_created=True):
         owner = model._meta.auto_created
-        if owner and owner._meta.label_lower in chosen:  # many-to-many tables of chosen models
+        if (
+            isinstance(owner, type) and owner._meta.label_lower in chosen
+        ):  # many-to-many tables of chosen models
             chosen[model._meta.label_lower] = model
     return _dependency_order(chosen)
 
@@ -101,11 +104,11 @@ def backup_models() -> list[type[models.Model]]:
 def _dependency_order(chosen: dict[str, type[models.Model]]) -> list[type[models.Model]]:
     depends = {
         label: {
-            f.related_model._meta.label_lower
-            for f in model._meta.local_concrete_fields
-            if f.is_relation
-            and f.related_model._meta.label_lower in chosen
-            and f.related_model._meta.label_lower != label
+            target._meta.label_lower
+            for target in map(_related, model._meta.local_concrete_fields)
+            if target is not None
+            and target._meta.label_lower in chosen
+            and target._meta.label_lower != label
         }
         for label, model in chosen.items()
     }
@@ -145,7 +148,7 @@ class _NaturalKeys:
             return None
         if model not in self._to_key:
             self._to_key[model] = {
-                obj.pk: list(obj.natural_key())
+                obj.pk: list(obj.natural_key())  # type: ignore[attr-defined]  # NATURAL_KEY_MODELS
                 for obj in model._base_manager.using(self.using).all()
             }
         return self._to_key[model][pk]
@@ -156,8 +159,9 @@ class _NaturalKeys:
         cache_key = (model, tuple(key))
         if cache_key not in self._to_id:
             try:
-                obj = model._default_manager.db_manager(self.using).get_by_natural_key(*key)
-            except model.DoesNotExist:
+                manager: Any = model._default_manager.db_manager(self.using)
+                obj = manager.get_by_natural_key(*key)
+            except ObjectDoesNotExist:
                 raise BackupError(
                     f"{model._meta.label} {key} is in the archive but not in this database: "
                     "migrate it to the archive's migrations first."
@@ -166,10 +170,15 @@ class _NaturalKeys:
         return self._to_id[cache_key]
 
 
-def _natural_target(f: models.Field) -> type[models.Model] | None:
-    if f.is_relation and f.related_model in NATURAL_KEY_MODELS:
-        return f.related_model
-    return None
+def _related(f: "models.Field[Any, Any]") -> type[models.Model] | None:
+    """The model a relation field points at (a resolved class; "self" is resolved by now)."""
+    target = f.related_model if f.is_relation else None
+    return target if isinstance(target, type) else None
+
+
+def _natural_target(f: "models.Field[Any, Any]") -> type[models.Model] | None:
+    target = _related(f)
+    return target if target in NATURAL_KEY_MODELS else None
 
 
 def _encode(value):
@@ -318,11 +327,19 @@ def _open_archive(path: Path) -> tarfile.TarFile:
         raise BackupError(f"{path} is not a readable backup archive: {exc}") from None
 
 
+def _extract(tar: tarfile.TarFile, member: str | tarfile.TarInfo) -> IO[bytes]:
+    """A member's bytes; a directory or link where a file belongs is a damaged archive."""
+    handle = tar.extractfile(member)
+    if handle is None:
+        raise BackupError(f"{member} in the archive is not a regular file.")
+    return handle
+
+
 def archive_verify(*, path: Path) -> dict:
     """The manifest, once every member's sha256 matches it; BackupError otherwise."""
     with _open_archive(path) as tar:
         try:
-            manifest = json.load(tar.extractfile(MANIFEST))
+            manifest = json.load(_extract(tar, MANIFEST))
         except (KeyError, ValueError, tarfile.TarError, EOFError, OSError) as exc:
             raise BackupError(f"{path} has no readable {MANIFEST}: {exc}") from None
         if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
@@ -337,7 +354,7 @@ def archive_verify(*, path: Path) -> dict:
                 if info.name not in expected:
                     continue
                 digest = hashlib.sha256()
-                handle = tar.extractfile(info)
+                handle = _extract(tar, info)
                 while chunk := handle.read(COPY_CHUNK):
                     digest.update(chunk)
                 if digest.hexdigest() != expected[info.name]["sha256"]:
@@ -449,7 +466,7 @@ def archive_import(*, path: Path, using: str = DEFAULT_DB_ALIAS) -> ImportResult
                     files += 1
                     continue
                 model = models_by_member[info.name]
-                count = _insert(model, _rows(tar.extractfile(info), model, natural), using)
+                count = _insert(model, _rows(_extract(tar, info), model, natural), using)
                 if count != entry["rows"]:
                     raise BackupError(
                         f"{info.name}: {count} rows read, the manifest says {entry['rows']}."

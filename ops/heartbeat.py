@@ -57,7 +57,8 @@ def heartbeats_read(client: redis.Redis) -> list[Heartbeat]:
     """Every heartbeat still in Redis (expired ones are gone; stale ones are the caller's call)."""
     keys = sorted(client.scan_iter(match=PREFIX + "*", count=100))
     beats = []
-    for raw in client.mget(keys) if keys else []:
+    values: list[bytes | None] = client.mget(keys) if keys else []  # type: ignore[assignment]  # redis-py types sync and async alike
+    for raw in values:
         if raw is None:
             continue
         try:

@@ -110,7 +110,7 @@ class EvidenceFileInline(admin.TabularInline):
     formset = OptionalInlineFormSet
     extra = 0
     can_delete = False
-    fields = ["download", "content_type", "size", "sha256", "observation", "uploaded_by"]
+    fields = ("download", "content_type", "size", "sha256", "observation", "uploaded_by")
     readonly_fields = fields
     verbose_name_plural = "evidence files"
 
@@ -216,7 +216,7 @@ class ReportAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "title", "mission__name"]
     date_hierarchy = "period_end"
     inlines = [ObservationInline, EvidenceFileInline, EvidenceUploadInline, StatusChangeInline]
-    fields = [
+    fields = (
         "mission",
         "external_id",
         "period_start",
@@ -233,7 +233,7 @@ class ReportAdmin(admin.ModelAdmin):
         "ledger_hash",
         "ledger_prev_hash",
         "ledger_at",
-    ]
+    )
     # What an observer writes on a draft; the workflow and the ledger set the rest.
     readonly_fields = [
         f

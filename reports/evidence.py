@@ -10,7 +10,7 @@ import mimetypes
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import transaction
@@ -147,20 +147,21 @@ def evidence_editable(report: Report) -> bool:
     return report.status in EDITABLE_STATES
 
 
-def _checked(upload: UploadedFile, by: AbstractBaseUser | None) -> EvidenceFile:
+def _checked(upload: UploadedFile, by: User | None) -> EvidenceFile:
     """An unsaved EvidenceFile for the upload (name, detected type, size, sha256), or
     EvidenceRefused; the caller says where it belongs and stores it."""
     name = Path(upload.name or "").name[:255]
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
-    content_type = evidence_check(head=head, name=name, size=upload.size)
+    size = upload.size or 0
+    content_type = evidence_check(head=head, name=name, size=size)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     return EvidenceFile(
         original_name=name,
         content_type=content_type,
-        size=upload.size,
+        size=size,
         sha256=digest.hexdigest(),
         uploaded_by=by,
     )
@@ -181,7 +182,7 @@ def evidence_add(
     *,
     report: Report,
     upload: UploadedFile,
-    by: AbstractBaseUser | None,
+    by: User | None,
     observation: Observation | None = None,
 ) -> EvidenceFile:
     """Check and store one evidence file for a report that is not accepted yet.
@@ -209,7 +210,7 @@ def evidence_add(
 
 
 def evidence_stage(
-    *, mission: ObserverMission, upload: UploadedFile, by: AbstractBaseUser | None
+    *, mission: ObserverMission, upload: UploadedFile, by: User | None
 ) -> EvidenceFile:
     """Check and store an evidence file for a report the mission has not filed yet.
 

@@ -6,7 +6,7 @@ changed file updates rows in place and leaves a ClauseRevision for every clause 
 
 from pathlib import Path
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -18,9 +18,7 @@ from agreements.loader.writer import _write
 __all__ = ["AgreementFileError", "LoadResult", "agreement_load_file", "agreement_load_text"]
 
 
-def agreement_load_text(
-    *, text: str, source: str, by: AbstractBaseUser | None = None
-) -> LoadResult:
+def agreement_load_text(*, text: str, source: str, by: User | None = None) -> LoadResult:
     """Check an agreement file's text fully, then create or update it in one transaction."""
     plan = _plan_read(text=text, source=source)
     try:
@@ -31,7 +29,7 @@ def agreement_load_text(
         raise AgreementFileError(f"{source} line {line}: {' '.join(exc.messages)}") from exc
 
 
-def agreement_load_file(*, path: str | Path, by: AbstractBaseUser | None = None) -> LoadResult:
+def agreement_load_file(*, path: str | Path, by: User | None = None) -> LoadResult:
     """Load one agreement file (docs/agreement-format.md); raise AgreementFileError if it is bad."""
     path = Path(path)
     try:

@@ -46,8 +46,16 @@ def _unknown(what: str, value: Any, options: Iterable[str]) -> str:
     return f"unknown {what} {_shown(value)} (expected one of: {', '.join(options)}{hint})"
 
 
+def _field(model: type[models.Model], name: str) -> "models.Field[Any, Any]":
+    """A concrete field of ``model`` (the loader never converts relations' reverse sides)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return field
+
+
 def _text(model: type[models.Model], name: str, key: str | None = None) -> Convert:
-    model_field = model._meta.get_field(name)
+    model_field = _field(model, name)
     key = key or name
 
     def convert(value: Any) -> str:
@@ -77,7 +85,7 @@ def _choice(options: Iterable[str], what: str) -> Convert:
 
 
 def _choice_of(model: type[models.Model], name: str) -> Convert:
-    return _choice([str(v) for v, _ in model._meta.get_field(name).flatchoices], name)
+    return _choice([str(v) for v, _ in _field(model, name).flatchoices], name)
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

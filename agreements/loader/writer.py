@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
@@ -37,7 +37,8 @@ def _assign(obj: models.Model, values: dict[str, Any]) -> dict[str, tuple[Any, A
 
 
 def _default(model: type[models.Model], name: str) -> Any:
-    return model._meta.get_field(name).get_default()
+    field = model._meta.get_field(name)
+    return field.get_default() if isinstance(field, models.Field) else None
 
 
 def _shared_write(
@@ -47,7 +48,7 @@ def _shared_write(
 
     Other agreements share these rows, so a file sets only what it states and leaves the rest.
     """
-    existing = model.objects.in_bulk(list(rows), field_name="code")
+    existing: dict[str, Any] = model.objects.in_bulk(list(rows), field_name="code")
     created = updated = 0
     for code, row in rows.items():
         values = values_of(row)
@@ -111,7 +112,7 @@ def _agreement_write(*, plan: _Plan, parties: dict[str, Party], result: LoadResu
 def _start_fields(when: _When | None, clauses: dict[str, Clause]) -> dict[str, Any]:
     if when is None:
         when = _When(DateAnchor.AGREEMENT_IN_FORCE, 0)
-    fields = {
+    fields: dict[str, Any] = {
         "start_anchor": when.anchor,
         "start_anchor_clause_id": clauses[when.clause].pk if when.clause else None,
         "start_offset_days": when.days,
@@ -129,7 +130,7 @@ def _deadline_fields(when: _When | None, clauses: dict[str, Clause]) -> dict[str
             "deadline_offset_days": None,
             "deadline": None,
         }
-    fields = {
+    fields: dict[str, Any] = {
         "deadline_anchor": when.anchor,
         "deadline_anchor_clause_id": clauses[when.clause].pk if when.clause else None,
         "deadline_offset_days": when.days,
@@ -168,7 +169,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _label(obj: models.Model) -> str:
-    return obj.reference if isinstance(obj, Clause) else obj.code
+    return str(obj.reference if isinstance(obj, Clause) else getattr(obj, "code", obj.pk))
 
 
 def _clauses_write(
@@ -254,7 +255,7 @@ def _mechanisms_write(
     result.mechanisms_missing_from_file = [code for code in existing if code not in plan.mechanisms]
 
 
-def _write(*, plan: _Plan, source: str, by: AbstractBaseUser | None) -> LoadResult:
+def _write(*, plan: _Plan, source: str, by: User | None) -> LoadResult:
     result = LoadResult(agreement=plan.top["code"])
     parties, result.parties_created, result.parties_updated = _shared_write(
         model=Party, rows=plan.parties, values_of=_party_values

@@ -15,7 +15,7 @@ class _Map(dict):
 
 class _Seq(list):
     line: int = 1
-    item_lines: list[int | None]
+    item_lines: list[int]
 
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"

@@ -46,7 +46,9 @@ class AgreementSerializer(serializers.ModelSerializer):
 
 class ClauseSerializer(serializers.ModelSerializer):
     agreement = serializers.CharField(source="agreement.code")
-    parent = serializers.CharField(source="parent.reference", allow_null=True, default=None)
+    parent = serializers.CharField(  # type: ignore[assignment]  # the API field, not Field.parent
+        source="parent.reference", allow_null=True, default=None
+    )
     obliged_parties = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     prerequisites = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
     areas = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)

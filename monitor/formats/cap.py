@@ -35,7 +35,7 @@ CAP_PREFETCH_RELATED = ("clause__areas",)
 ET.register_namespace("cap", CAP_NS)
 
 _CANCELLING = {AlertTransition.Kind.RESOLVED, AlertTransition.Kind.AUTO_RESOLVED}
-_SEVERITY = {
+_SEVERITY: dict[int, str] = {
     Severity.LOW: "Minor",
     Severity.MODERATE: "Moderate",
     Severity.HIGH: "Severe",
@@ -177,17 +177,21 @@ def _add_info(
 
 def _add_area(info: ET.Element, alert: Alert, evidence: list[Observation]) -> None:
     # An alert about one area (fingerprinted by it) speaks for that area, not the clause's.
-    areas: list[Area] = [alert.area] if alert.area_id else list(alert.clause.areas.all())
+    areas: list[Area] = [alert.area] if alert.area else list(alert.clause.areas.all())
     area = _add(info, "area")
     _add(area, "areaDesc", ", ".join(a.name for a in areas) or alert.agreement.title)
     polygons = _geometry_polygons(alert.clause) or [_bbox_polygon(a) for a in areas if _has_bbox(a)]
     for polygon in polygons:
         _add(area, "polygon", polygon)
     if not polygons:
-        located = [o for o in evidence if o.latitude is not None and o.longitude is not None]
+        located = [
+            (o.occurred_at, o.pk, o.latitude, o.longitude)
+            for o in evidence
+            if o.latitude is not None and o.longitude is not None
+        ]
         if located:
-            last = max(located, key=lambda o: (o.occurred_at, o.pk))
-            point = _point(last.latitude, last.longitude)
+            *_, lat, lon = max(located)
+            point = _point(lat, lon)
             _add(area, "circle", f"{point} {EVIDENCE_RADIUS_KM}")
 
 
@@ -217,7 +221,7 @@ def _has_bbox(area: Area) -> bool:
 
 
 def _bbox_polygon(area: Area) -> str:
-    corners = [
+    corners: list[tuple[float | None, float | None]] = [
         (area.min_lat, area.min_lon),
         (area.min_lat, area.max_lon),
         (area.max_lat, area.max_lon),
@@ -227,7 +231,9 @@ def _bbox_polygon(area: Area) -> str:
     return " ".join(_point(lat, lon) for lat, lon in corners)
 
 
-def _point(lat: float, lon: float) -> str:
+def _point(lat: float | None, lon: float | None) -> str:
+    """``lat,lon`` of a place known to be placed (the callers check for None)."""
+    assert lat is not None and lon is not None
     return f"{_degrees(lat)},{_degrees(lon)}"
 
 

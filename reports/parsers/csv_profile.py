@@ -33,7 +33,7 @@ def profile_settings(params: dict) -> tuple[dict[str, str], dict[str, str]]:
     profile = ColumnProfile.objects.filter(code=code).first()
     if profile is None:
         raise PayloadProblem(f'unknown column profile "{code}"')
-    if profile.mission_id and params.get("mission") not in (None, profile.mission.code):
+    if profile.mission and params.get("mission") not in (None, profile.mission.code):
         raise PayloadProblem(f'column profile "{code}" belongs to another mission')
     extra = {"timezone": profile.timezone}
     if profile.date_format:

@@ -165,7 +165,8 @@ class _SharedStrings:
     """Collects ``<si>`` texts (rich runs joined, phonetic hints left out) within the limits."""
 
     def __init__(self, limits: Limits):
-        self.limits, self.strings = limits, []
+        self.limits = limits
+        self.strings: list[str] = []
         self.pieces: list[str] = []
         self.size = self.total = self.phonetic = 0
         self.in_text = False
