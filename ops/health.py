@@ -43,21 +43,21 @@ def broker_client() -> redis.Redis | None:
     return broker_redis(celery_app.conf.broker_url)
 
 
-def check_database() -> dict:
+def database_check() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return {"status": OK, "vendor": connection.vendor}
 
 
-def check_broker(client: redis.Redis | None) -> dict:
+def broker_check(client: redis.Redis | None) -> dict:
     if client is None:
         return EMBEDDED
     client.ping()
     return {"status": OK}
 
 
-def check_cache() -> dict:
+def cache_check() -> dict:
     """The Redis the API's rate limit counts in; while it fails, requests pass unthrottled."""
     client = broker_redis(settings.CACHE_URL)
     try:
@@ -69,7 +69,7 @@ def check_cache() -> dict:
     return {"status": OK}
 
 
-def check_worker(client: redis.Redis | None, *, broker_ok: bool) -> dict:
+def workers_check(client: redis.Redis | None, *, broker_ok: bool) -> dict:
     """At least one worker beat within READY_WORKER_MAX_AGE; every queue has one (else warn)."""
     if client is None:
         return EMBEDDED
@@ -99,7 +99,7 @@ def check_worker(client: redis.Redis | None, *, broker_ok: bool) -> dict:
     return {"status": OK, **result}
 
 
-def check_backlog() -> dict:
+def backlog_check() -> dict:
     """The oldest payload not yet processed (received or being processed)."""
     from reports.models import InboundPayload
 
@@ -119,7 +119,7 @@ def check_backlog() -> dict:
     }
 
 
-def check_evaluation(*, embedded: bool) -> dict:
+def evaluation_check(*, embedded: bool) -> dict:
     """Time since the last finished periodic rule evaluation (beat runs one every 300 s)."""
     from monitor.models import EvaluationRun
 
@@ -154,16 +154,16 @@ def _timed(check: Callable[[], dict]) -> dict:
     return result
 
 
-def readiness() -> dict:
+def readiness_check() -> dict:
     """Every check, and the overall status: fail if a critical check fails, else warn or ok."""
     client = broker_client()
-    checks = {"database": _timed(check_database), "broker": _timed(lambda: check_broker(client))}
+    checks = {"database": _timed(database_check), "broker": _timed(lambda: broker_check(client))}
     broker_ok = checks["broker"]["status"] == OK
-    checks["worker"] = _timed(lambda: check_worker(client, broker_ok=broker_ok))
-    checks["backlog"] = _timed(check_backlog)
-    checks["evaluation"] = _timed(lambda: check_evaluation(embedded=client is None))
+    checks["worker"] = _timed(lambda: workers_check(client, broker_ok=broker_ok))
+    checks["backlog"] = _timed(backlog_check)
+    checks["evaluation"] = _timed(lambda: evaluation_check(embedded=client is None))
     if settings.CACHE_URL:
-        checks["cache"] = _timed(check_cache)
+        checks["cache"] = _timed(cache_check)
     if client is not None:
         client.close()
     critical = settings.READY_CRITICAL_CHECKS
@@ -186,7 +186,7 @@ def healthz(request):
 @never_cache
 @require_safe
 def readyz(request):
-    body = readiness()
+    body = readiness_check()
     status = 503 if body["status"] == FAIL else 200
     if not monitoring_allowed(request):
         # Worker names, queues and backlog are for the operators: others (a load balancer
