@@ -45,6 +45,9 @@ class Alert(models.Model):
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         RESOLVED = "resolved", "Resolved"
 
+    # Live: the condition is still being followed (not resolved, by a person or the engine).
+    LIVE_STATES = (State.OPEN, State.ACKNOWLEDGED)
+
     rule = models.CharField(max_length=60)
     fingerprint = models.CharField(max_length=64, help_text="rule + clause + party/area")
     clause = models.ForeignKey(Clause, on_delete=models.CASCADE, related_name="alerts")

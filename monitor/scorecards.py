@@ -20,21 +20,19 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from agreements.models import Agreement, Clause, ImplementationAssessment, Party
-from agreements.selectors import clause_tree
+from agreements.models import Agreement, Clause, Party
+from agreements.selectors import clause_tree, clauses_in_force, clauses_with_latest_level
+from core.db import fetch_rows
 from monitor.models import Alert, ClauseDay, PartyDay
 from monitor.rules.base import long_date
-from monitor.scope import clauses_in_force, fetch_rows, observations_at
 from monitor.status import STATUS_LABELS, status_from_rules
 from reports.models import Observation, ReportStatus
-
-LIVE_STATES = [Alert.State.OPEN, Alert.State.ACKNOWLEDGED]
+from reports.selectors import observations_at
 
 
 @dataclass
@@ -59,15 +57,11 @@ def implementation_rate(levels: list[int]) -> float | None:
 
 
 def levels_as_of(clause_ids: list[int] | QuerySet, as_of: dt.date | None) -> dict[int, int]:
-    latest = ImplementationAssessment.objects.filter(clause=OuterRef("pk"))
-    if as_of is not None:
-        latest = latest.filter(assessed_on__lte=as_of)
-    latest = latest.order_by("-assessed_on", "-created_at").values("level")[:1]
     return {
         pk: level
-        for pk, level in Clause.objects.filter(pk__in=clause_ids)
-        .annotate(level=Subquery(latest))
-        .values_list("pk", "level")
+        for pk, level in clauses_with_latest_level(as_of=as_of)
+        .filter(pk__in=clause_ids)
+        .values_list("pk", "latest_level")
         if level is not None
     }
 
@@ -116,7 +110,7 @@ def agreement_scorecard(
     open_alerts: dict[int, list[tuple[int, str]]] = defaultdict(list)
     live_rules: dict[int, set[str]] = defaultdict(set)
     for clause_id, rule, severity, explanation in fetch_rows(
-        Alert.objects.filter(agreement=agreement, state__in=LIVE_STATES)
+        Alert.objects.filter(agreement=agreement, state__in=Alert.LIVE_STATES)
         .order_by("clause_id", "-severity", "id")
         .values_list("clause_id", "rule", "severity", "explanation")
     ):
@@ -355,7 +349,7 @@ def party_scorecard(
     rules: dict[int, set[str]] = defaultdict(set)
     if as_of is None:
         for clause_id, rule in fetch_rows(
-            Alert.objects.filter(clause__in=clauses.values("pk"), state__in=LIVE_STATES)
+            Alert.objects.filter(clause__in=clauses.values("pk"), state__in=Alert.LIVE_STATES)
             .order_by()
             .values_list("clause_id", "rule")
         ):
@@ -456,7 +450,7 @@ def agreements_overview(*, as_of: dt.datetime | None = None) -> list[dict[str, A
     agreements = list(Agreement.objects.order_by("-signed_on", "title"))
     alerts = defaultdict(Counter)
     for agreement_id, severity, n in (
-        Alert.objects.filter(state__in=[Alert.State.OPEN, Alert.State.ACKNOWLEDGED])
+        Alert.objects.filter(state__in=Alert.LIVE_STATES)
         .values_list("agreement_id", "severity")
         .annotate(n=Count("id"))
         .order_by()
@@ -496,11 +490,8 @@ def agreements_overview(*, as_of: dt.datetime | None = None) -> list[dict[str, A
 
 
 def levels_rows(day: dt.date):
-    latest = ImplementationAssessment.objects.filter(
-        clause=OuterRef("pk"), assessed_on__lte=day
-    ).order_by("-assessed_on", "-created_at")
     return (
-        Clause.objects.annotate(level=Subquery(latest.values("level")[:1]))
-        .filter(~Q(level=None))
-        .values_list("pk", "agreement_id", "level")
+        clauses_with_latest_level(as_of=day)
+        .filter(latest_level__isnull=False)
+        .values_list("pk", "agreement_id", "latest_level")
     )

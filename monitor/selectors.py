@@ -24,6 +24,11 @@ def alerts_visible_to(*, user) -> QuerySet[Alert]:
     return Alert.objects.none()
 
 
+def alerts_live() -> QuerySet[Alert]:
+    """Alerts whose condition is still followed: open or acknowledged."""
+    return Alert.objects.filter(state__in=Alert.LIVE_STATES)
+
+
 def transitions_visible_to(*, user) -> QuerySet[AlertTransition]:
     return AlertTransition.objects.filter(alert__in=alerts_visible_to(user=user))
 

@@ -2,9 +2,8 @@
 analysts' acknowledge / resolve."""
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -13,9 +12,20 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
 from agreements.models import Agreement, Clause
+from agreements.selectors import clauses_in_force
+from core.db import fetch_rows
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig
+from monitor.reconcile import (
+    AlertPlan,
+    AlertWrite,
+    LiveAlert,
+    StoredAlert,
+    alerts_plan,
+    alerts_to_read,
+)
 from monitor.rules import RULES, Finding, Rule
-from monitor.scope import clauses_in_force, fetch_rows, with_dependents
+from monitor.rules.queries import clause_ids_with_dependents
+from monitor.selectors import alerts_live
 from monitor.webhooks import transitions_dispatch_on_commit
 
 State = Alert.State
@@ -23,7 +33,6 @@ State = Alert.State
 # alert on every evaluation costs more than the precision is worth.
 LAST_SEEN_RESOLUTION = dt.timedelta(hours=1)
 Kind = AlertTransition.Kind
-LIVE = [State.OPEN, State.ACKNOWLEDGED]
 
 # Analysts' moves; the engine's own (auto-resolve, reopen) are written by reconcile.
 ALERT_TRANSITIONS = {
@@ -138,176 +147,150 @@ def _lock() -> None:
 @transaction.atomic
 def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = None) -> Evaluation:
     """Turn findings into alerts: open new ones, update live ones, resolve the cleared ones,
-    reopen resolved ones whose condition returned; every change gets a transition row."""
+    reopen resolved ones whose condition returned; every change gets a transition row.
+
+    Reads what the plan needs, plans (``monitor.reconcile``), writes the plan.
+    """
     _lock()
     now = evaluation.as_of
-    findings = {f.fingerprint: f for f in evaluation.findings}
-    # Live alerts this evaluation speaks for: its rules, its agreements (a rule switched off
-    # for an agreement clears its alerts there) and, when incremental, its clauses.
-    live_q = Alert.objects.filter(
-        state__in=LIVE, rule__in=evaluation.rules, agreement_id__in=evaluation.agreements
+    live = _live_alerts(evaluation=evaluation, clause_ids=clause_ids, now=now)
+    wanted = alerts_to_read(findings=evaluation.findings, live=live)
+    plan = alerts_plan(
+        findings=evaluation.findings,
+        live=live,
+        changing=_stored_alerts(pks=wanted.changing),
+        resolved=_latest_resolved_alerts(fingerprints=wanted.returning),
+        now=now,
     )
+    transitions = _plan_write(plan=plan, now=now)
+    transitions_dispatch_on_commit([t.pk for t in transitions])
+    evaluation.opened += plan.opened
+    evaluation.updated += plan.updated
+    evaluation.resolved += plan.resolved
+    return evaluation
+
+
+def _live_alerts(
+    *, evaluation: Evaluation, clause_ids: list[int] | None, now: dt.datetime
+) -> list[LiveAlert]:
+    """Live alerts this evaluation speaks for: its rules, its agreements (a rule switched off
+    for an agreement clears its alerts there) and, when incremental, its clauses; a light
+    row each."""
+    live_q = alerts_live().filter(rule__in=evaluation.rules, agreement_id__in=evaluation.agreements)
     if clause_ids is not None:
         live_q = live_q.filter(clause_id__in=clause_ids)
-    # Two steps, so a steady state with tens of thousands of live alerts stays cheap: first
-    # a light row per alert (its digest), then full rows only for those that change.
     # last_seen is compared in SQL: reading tens of thousands of timestamps costs more.
     seen_long_ago = ExpressionWrapper(
         Q(last_seen__lte=now - LAST_SEEN_RESOLUTION), output_field=BooleanField()
     )
-    light = {
-        fp: (pk, digest, stale)
-        for pk, fp, digest, stale in fetch_rows(
+    return [
+        LiveAlert(*row)
+        for row in fetch_rows(
             live_q.annotate(stale=seen_long_ago).values_list("id", "fingerprint", "digest", "stale")
         )
-    }
-    digests = {fp: _digest(f) for fp, f in findings.items()}
-    gone = set(light) - set(findings)
-    moving = [light[fp][0] for fp in findings if fp in light and light[fp][1] != digests[fp]]
-    live = {
-        a.fingerprint: a
-        for a in Alert.objects.filter(pk__in=moving + [light[fp][0] for fp in gone])
-    }
-    stale_seen = [
-        pk
-        for fp, (pk, digest, stale) in light.items()
-        if stale and fp in findings and digest == digests[fp]
     ]
-    reopenable = {}
-    missing = [fp for fp in findings if fp not in light]
-    if missing:
-        for alert in Alert.objects.filter(fingerprint__in=missing, state=State.RESOLVED).order_by(
-            "fingerprint", "-resolved_at", "-id"
-        ):
-            reopenable.setdefault(alert.fingerprint, alert)
-    # Alerts a person resolved (not the engine): the resolve is a judgement on what was seen,
-    # so it holds until something new is seen (new evidence, or a higher severity).
-    resolved_by_person = set(
+
+
+STORED_FIELDS = [
+    "pk",
+    "fingerprint",
+    "state",
+    "severity",
+    "title",
+    "explanation",
+    "details",
+    "digest",
+    "last_seen",
+    "resolved_at",
+]
+
+
+def _stored_alerts(*, pks: list[int]) -> list[StoredAlert]:
+    if not pks:
+        return []
+    return [
+        StoredAlert(*row) for row in Alert.objects.filter(pk__in=pks).values_list(*STORED_FIELDS)
+    ]
+
+
+def _latest_resolved_alerts(*, fingerprints: list[str]) -> list[StoredAlert]:
+    """The latest resolved alert of each fingerprint, and whether a person resolved it."""
+    if not fingerprints:
+        return []
+    latest: dict[str, StoredAlert] = {}
+    for row in (
+        Alert.objects.filter(fingerprint__in=fingerprints, state=State.RESOLVED)
+        .order_by("fingerprint", "-resolved_at", "-id")
+        .values_list(*STORED_FIELDS)
+    ):
+        if row[1] not in latest:
+            latest[row[1]] = StoredAlert(*row)
+    by_person = set(
         AlertTransition.objects.filter(
-            alert_id__in=[a.pk for a in reopenable.values()],
+            alert_id__in=[alert.pk for alert in latest.values()],
             kind=Kind.RESOLVED,
             at__gte=F("alert__resolved_at"),
         ).values_list("alert_id", flat=True)
     )
-    created: list[tuple[Alert, Finding]] = []
-    changed: list[Alert] = []
-    transitions: list[AlertTransition] = []
-    evidence_rows: list[tuple[Alert, list[int]]] = []
+    return [replace(alert, resolved_by_person=alert.pk in by_person) for alert in latest.values()]
 
-    def note(alert: Alert, kind: str, from_state: str, comment: str = "") -> None:
-        transitions.append(
-            AlertTransition(
-                alert=alert,
-                kind=kind,
-                from_state=from_state,
-                to_state=alert.state,
-                severity=alert.severity,
-                comment=comment,
-                at=now,
-            )
+
+def _plan_write(*, plan: AlertPlan, now: dt.datetime) -> list[AlertTransition]:
+    """Write a reconciliation's plan; returns the transitions recorded."""
+    created = [
+        Alert(
+            fingerprint=new.finding.fingerprint,
+            state=State.OPEN,
+            first_seen=now,
+            last_seen=now,
+            rule=new.finding.rule,
+            clause_id=new.finding.clause_id,
+            agreement_id=new.finding.agreement_id,
+            party_id=new.finding.party_id,
+            area_id=new.finding.area_id,
+            severity=new.finding.severity,
+            title=new.title,
+            explanation=new.finding.explanation,
+            details=new.details,
+            digest=new.digest,
         )
-
-    for fp, finding in findings.items():
-        if fp in light and fp not in live:
-            continue  # unchanged: at most last_seen moves, below
-        alert = live.get(fp)
-        if alert is None and fp in reopenable:
-            alert = reopenable[fp]
-            if alert.pk in resolved_by_person and not _news(alert, finding):
-                continue
-            _apply(alert, finding, now)
-            alert.state, alert.resolved_at = State.OPEN, None
-            changed.append(alert)
-            note(alert, Kind.REOPENED, State.RESOLVED, "the condition returned")
-            evidence_rows.append((alert, finding.evidence))
-            evaluation.opened += 1
-            continue
-        if alert is None:
-            alert = Alert(
-                fingerprint=fp,
-                state=State.OPEN,
-                first_seen=now,
-                last_seen=now,
-                rule=finding.rule,
-                clause_id=finding.clause_id,
-                agreement_id=finding.agreement_id,
-                party_id=finding.party_id,
-                area_id=finding.area_id,
-                severity=finding.severity,
-                title=finding.title[:300],
-                explanation=finding.explanation,
-                details=_details(finding),
-                digest=digests[fp],
-            )
-            created.append((alert, finding))
-            evaluation.opened += 1
-            continue
-        before = alert.severity
-        # The alert keeps the ids of its latest evidence in details; the M2M keeps them all.
-        new_evidence = set(finding.evidence) - set(alert.details.get("evidence", []))
-        text_changed = (alert.explanation, alert.details, alert.title) != (
-            finding.explanation,
-            _details(finding),
-            finding.title[:300],
-        )
-        if not (new_evidence or text_changed or finding.severity != before):
-            _apply(alert, finding, now)  # only the stored digest was out of date
-            changed.append(alert)
-            continue
-        _apply(alert, finding, now)
-        changed.append(alert)
-        if finding.severity > before:
-            note(alert, Kind.ESCALATED, alert.state, f"severity {before} → {finding.severity}")
-        elif finding.severity < before:
-            note(alert, Kind.DEESCALATED, alert.state, f"severity {before} → {finding.severity}")
-        if new_evidence:
-            note(alert, Kind.EVIDENCE_ADDED, alert.state, f"{len(new_evidence)} new observation(s)")
-            evidence_rows.append((alert, sorted(new_evidence)))
-        evaluation.updated += 1
-
-    for fp in gone:
-        alert = live[fp]
-        from_state = alert.state
-        # updated_at by hand: the batched UPDATE bypasses auto_now, and ?changed_since= reads it.
-        alert.state, alert.resolved_at, alert.updated_at = State.RESOLVED, now, now
-        changed.append(alert)
-        note(alert, Kind.AUTO_RESOLVED, from_state, "the condition cleared")
-        evaluation.resolved += 1
-
+        for new in plan.create
+    ]
     if created:
-        Alert.objects.bulk_create([a for a, _ in created], batch_size=1000)
-        for alert, finding in created:
-            transitions.append(
-                AlertTransition(
-                    alert=alert,
-                    kind=Kind.OPENED,
-                    from_state="",
-                    to_state=State.OPEN,
-                    severity=alert.severity,
-                    comment="",
-                    at=now,
-                )
-            )
-            evidence_rows.append((alert, finding.evidence))
-    _save_changed(changed)
-    if stale_seen:
-        Alert.objects.filter(pk__in=stale_seen).update(last_seen=now)
+        Alert.objects.bulk_create(created, batch_size=1000)
+    _save_changed(plan.update)
+    if plan.seen:
+        Alert.objects.filter(pk__in=plan.seen).update(last_seen=now)
+    pks = {row.fingerprint: row.pk for row in plan.update} | {
+        alert.fingerprint: alert.pk for alert in created
+    }
+    transitions = [
+        AlertTransition(
+            alert_id=pks[note.fingerprint],
+            kind=note.kind,
+            from_state=note.from_state,
+            to_state=note.to_state,
+            severity=note.severity,
+            comment=note.comment,
+            at=now,
+        )
+        for note in plan.transitions
+    ]
     AlertTransition.objects.bulk_create(transitions, batch_size=2000)
     through = Alert.evidence.through
     through.objects.bulk_create(
         [
-            through(alert_id=alert.pk, observation_id=obs)
-            for alert, ids in evidence_rows
+            through(alert_id=pks[fingerprint], observation_id=obs)
+            for fingerprint, ids in plan.evidence
             for obs in ids
         ],
         batch_size=5000,
         ignore_conflicts=True,
     )
-    transitions_dispatch_on_commit([t.pk for t in transitions])
-    return evaluation
+    return transitions
 
 
-def _save_changed(alerts: list[Alert]) -> None:
+def _save_changed(alerts: list[AlertWrite]) -> None:
     """One UPDATE per changed alert, sent as a single batch (executemany).
 
     Django's bulk_update builds a CASE expression per field and row, which takes seconds
@@ -340,36 +323,6 @@ def _save_changed(alerts: list[Alert]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _news(alert: Alert, finding: Finding) -> bool:
-    """Whether a finding shows more than the alert did when it was resolved."""
-    seen = set(alert.details.get("evidence", []))
-    return bool(set(finding.evidence) - seen) or finding.severity > alert.severity
-
-
-def _details(finding: Finding) -> dict:
-    return {**finding.details, "evidence": finding.evidence}
-
-
-def _digest(finding: Finding) -> str:
-    """What an alert shows, hashed: equal digests mean nothing to write."""
-    # repr, not JSON: the details are plain values built in a fixed order, and a digest is
-    # only ever compared with one this code made (a change of code rewrites alerts once).
-    content = (finding.title[:300], finding.explanation, finding.severity, finding.details)
-    return hashlib.sha1(
-        repr((content, finding.evidence)).encode(), usedforsecurity=False
-    ).hexdigest()
-
-
-def _apply(alert: Alert, finding: Finding, now: dt.datetime) -> None:
-    alert.severity = finding.severity
-    alert.title = finding.title[:300]
-    alert.explanation = finding.explanation
-    alert.details = _details(finding)
-    alert.digest = _digest(finding)
-    alert.last_seen = now
-    alert.updated_at = now
-
-
 def rules_run(
     *,
     trigger: str,
@@ -384,7 +337,7 @@ def rules_run(
     """
     started = timezone.now()
     if clause_ids is not None:
-        clause_ids = with_dependents(clause_ids)
+        clause_ids = clause_ids_with_dependents(clause_ids=clause_ids)
     evaluation = rules_evaluate(
         as_of=started, agreement_codes=agreement_codes, clause_ids=clause_ids
     )

@@ -3,9 +3,13 @@
 from collections import defaultdict
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from agreements.models import Clause
-from monitor.models import Alert
+from agreements.selectors import clauses_in_force
+from monitor.selectors import alerts_live
+from reports.models import Observation
+from reports.selectors import observations_at
 
 # Most telling first: a clause that is violated is shown as violated even if also stale.
 STATUS_BY_RULE = [
@@ -27,9 +31,9 @@ STATUS_LABELS = {code: label for _, code, label in STATUS_BY_RULE} | {
 
 def live_alert_rules(clause_ids: list[int]) -> dict[int, set[str]]:
     rules: dict[int, set[str]] = defaultdict(set)
-    for clause_id, rule in Alert.objects.filter(
-        clause_id__in=clause_ids, state__in=[Alert.State.OPEN, Alert.State.ACKNOWLEDGED]
-    ).values_list("clause_id", "rule"):
+    for clause_id, rule in (
+        alerts_live().filter(clause_id__in=clause_ids).values_list("clause_id", "rule")
+    ):
         rules[clause_id].add(rule)
     return rules
 
@@ -45,11 +49,6 @@ def status_from_rules(rules: set[str], *, in_force: bool, complied: bool) -> str
 
 def clauses_current_status(clauses: QuerySet[Clause] | list[Clause]) -> dict[int, str]:
     """Status codes for the given clauses from live alerts and compliance on record."""
-    from django.utils import timezone
-
-    from monitor.scope import clauses_in_force, observations_at
-    from reports.models import Observation
-
     ids = [c.pk for c in clauses]
     now = timezone.now()
     in_force = set(

@@ -6,7 +6,7 @@ from html import escape as html_escape  # the same as Django's escape, without i
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -25,7 +25,11 @@ from monitor.selectors import alerts_visible_to, alerts_with_evidence_for
 from monitor.status import STATUS_LABELS
 from reports.formats import csv_stream
 from reports.models import Observation
-from reports.selectors import observations_visible_to, observations_withheld_from
+from reports.selectors import (
+    mechanisms_with_last_filed,
+    observations_visible_to,
+    observations_withheld_from,
+)
 
 
 def agreements_visible_to(user) -> QuerySet[Agreement]:
@@ -144,21 +148,17 @@ def agreement(request, code: str):
         for clause_id, listed in card["open_alerts"].items()
     }
     moment = as_of or timezone.now()
-    filed = Q(
-        missions__reports__status__in=["accepted", "superseded"],
-        missions__reports__filed_at__lte=moment,
-    )
     cadence = {
         m["pk"]: cadence_status(
-            last=m["last"],
+            last=m["last_filed"],
             interval=m["reporting_interval"],
             grace=m["grace"],
             now=moment,
             since=m["active_from"],
         ).value
-        for m in VerificationMechanism.objects.filter(agreement=target)
-        .annotate(last=Max("missions__reports__filed_at", filter=filed))
-        .values("pk", "reporting_interval", "grace", "active_from", "last")
+        for m in mechanisms_with_last_filed(
+            mechanisms=VerificationMechanism.objects.filter(agreement=target), as_of=moment
+        ).values("pk", "reporting_interval", "grace", "active_from", "last_filed")
     }
     watchers: dict[int, list[str]] = {}
     for clause_id, mechanism_id, name in VerificationMechanism.clauses.through.objects.filter(

@@ -1,14 +1,17 @@
 """Reads of reports' row-level records, bounded by the reader's reach (accounts.access).
 
 Every page, export, endpoint and admin list that shows missions, reports, observations,
-payloads or evidence files reads them through these functions.
+payloads or evidence files reads them through these functions; the rules and the scorecards
+read the observations as they stood at a moment, and the mechanisms' last filed report, here.
 """
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from accounts.access import reach_of
-from agreements.models import Clause
+from agreements.models import Clause, VerificationMechanism
 from agreements.selectors import clauses_watched_for
 from reports.models import (
     EvidenceFile,
@@ -82,3 +85,31 @@ def observations_withheld_from(*, user: User, observations: QuerySet[Observation
 def clauses_reportable_by(*, user: User) -> QuerySet[Clause]:
     """Clauses a user may attach observations to: for observers, those their missions watch."""
     return clauses_watched_for(user=user)
+
+
+def observations_at(as_of: dt.datetime) -> QuerySet[Observation]:
+    """Observations as known at ``as_of``: of reports accepted by then and not yet corrected
+    then."""
+    return Observation.objects.filter(
+        Q(report__status=ReportStatus.ACCEPTED, report__filed_at__lte=as_of)
+        | Q(
+            report__status=ReportStatus.SUPERSEDED,
+            report__filed_at__lte=as_of,
+            report__superseded_by__filed_at__gt=as_of,
+        )
+    )
+
+
+def mechanisms_with_last_filed(
+    *,
+    mechanisms: QuerySet[VerificationMechanism] | None = None,
+    as_of: dt.datetime | None = None,
+) -> QuerySet[VerificationMechanism]:
+    """``mechanisms`` (default: all) annotated with ``last_filed``: when their missions last
+    filed a report (accepted, or since corrected), by ``as_of`` when given; None if never."""
+    filed: dict[str, object] = {"missions__reports__status__in": FILED}
+    if as_of is not None:
+        filed["missions__reports__filed_at__lte"] = as_of
+    if mechanisms is None:
+        mechanisms = VerificationMechanism.objects.all()
+    return mechanisms.annotate(last_filed=Max("missions__reports__filed_at", filter=Q(**filed)))

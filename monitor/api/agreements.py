@@ -2,7 +2,6 @@
 and implementation level), mechanisms (with their reporting cadence)."""
 
 import django_filters
-from django.db.models import Max, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
@@ -14,6 +13,7 @@ from monitor.api.agreement_serializers import (
     ClauseSerializer,
     MechanismSerializer,
 )
+from reports.selectors import mechanisms_with_last_filed
 
 
 @extend_schema_view(
@@ -86,13 +86,12 @@ class MechanismViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ("agreement_id", "code", "id")
 
     def get_queryset(self):
-        filed = Q(missions__reports__status__in=["accepted", "superseded"])
+        readable = VerificationMechanism.objects.filter(
+            agreement__in=agreements_readable_by(user=self.request.user)
+        )
         return (
-            VerificationMechanism.objects.filter(
-                agreement__in=agreements_readable_by(user=self.request.user)
-            )
+            mechanisms_with_last_filed(mechanisms=readable)
             .select_related("agreement", "responsible_party")
             .prefetch_related("clauses")
-            .annotate(last_filed=Max("missions__reports__filed_at", filter=filed))
             .order_by("agreement_id", "code", "id")
         )

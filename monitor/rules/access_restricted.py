@@ -5,8 +5,9 @@ from django.db.models import Count, F, Max
 from agreements.models import Clause
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, register
-from monitor.scope import latest_ids, observations_at
+from monitor.rules.queries import latest_observation_ids
 from reports.models import Observation
+from reports.selectors import observations_at
 
 
 @register
@@ -63,8 +64,10 @@ class AccessRestricted(Rule):
         if not hits:
             return []
         # Every clause of on_clause is in hits: no id list to send (it would be thousands long).
-        evidence = latest_ids(on_clause, ["clause_id"])
-        area_evidence = latest_ids(restricted.filter(area_id__in=list(in_areas)), ["area_id"])
+        evidence = latest_observation_ids(on_clause, per=["clause_id"])
+        area_evidence = latest_observation_ids(
+            restricted.filter(area_id__in=list(in_areas)), per=["area_id"]
+        )
         area_ids = {a["area__name"]: i for i, a in in_areas.items()}
         findings = []
         for row in clauses.values(*CLAUSE_FIELDS):

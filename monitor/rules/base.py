@@ -3,11 +3,14 @@
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
 
 from agreements.models import Clause
+
+TITLE_LENGTH = 300  # what an alert's title holds
 
 
 @dataclass
@@ -25,10 +28,21 @@ class Finding:
     evidence: list[int] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
+        """The condition's identity (rule + clause + party/area): one live alert each."""
         key = f"{self.rule}|{self.clause_id}|{self.party_id or ''}|{self.area_id or ''}"
         return hashlib.sha256(key.encode()).hexdigest()
+
+    @cached_property
+    def digest(self) -> str:
+        """What an alert of this finding shows, hashed: equal digests mean nothing to write."""
+        # repr, not JSON: the details are plain values built in a fixed order, and a digest is
+        # only ever compared with one this code made (a change of code rewrites alerts once).
+        content = (self.title[:TITLE_LENGTH], self.explanation, self.severity, self.details)
+        return hashlib.sha1(
+            repr((content, self.evidence)).encode(), usedforsecurity=False
+        ).hexdigest()
 
 
 class Rule:

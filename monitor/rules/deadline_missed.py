@@ -2,8 +2,8 @@ from django.db.models import Exists, F, OuterRef
 
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, long_date, register
-from monitor.scope import observations_at
 from reports.models import Observation
+from reports.selectors import observations_at
 
 
 @register

@@ -5,8 +5,9 @@ from django.db.models import Exists, F, OuterRef
 from agreements.models import Clause
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, clause_label, register
-from monitor.scope import latest_ids, observations_at
+from monitor.rules.queries import latest_observation_ids
 from reports.models import Observation
+from reports.selectors import observations_at
 
 
 @register
@@ -45,8 +46,8 @@ class PrerequisiteBreached(Rule):
         prerequisites: dict[int, list[tuple]] = {}
         for clause_id, pre_id, ref, title in pairs:
             prerequisites.setdefault(clause_id, []).append((pre_id, ref, title))
-        evidence = latest_ids(
-            violated.filter(clause_id__in={p[1] for p in pairs}), ["clause_id"], n=5
+        evidence = latest_observation_ids(
+            violated.filter(clause_id__in={p[1] for p in pairs}), per=["clause_id"], n=5
         )
         findings = []
         for row in clauses.filter(pk__in=prerequisites).values(*CLAUSE_FIELDS):

@@ -4,8 +4,9 @@ from django.db.models import Count, Q
 
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, clause_label, register
-from monitor.scope import latest_ids, observations_at
+from monitor.rules.queries import latest_observation_ids
 from reports.models import Observation
+from reports.selectors import observations_at
 
 
 @register
@@ -48,7 +49,7 @@ class SingleSource(Rule):
         if not single:
             return []
         source = dict(observed.filter(clause_id__in=single).values_list("clause_id", "source"))
-        evidence = latest_ids(observed.filter(clause_id__in=single), ["clause_id"])
+        evidence = latest_observation_ids(observed.filter(clause_id__in=single), per=["clause_id"])
         findings = []
         for row in clauses.filter(pk__in=single).values(*CLAUSE_FIELDS):
             n = single[row["pk"]]["n"]

@@ -1,11 +1,11 @@
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from agreements.models import VerificationMechanism
+from agreements.selectors import mechanism_active_q
 from monitor.cadence import CadenceStatus, cadence_status
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, register
-from monitor.scope import active_mechanisms_q
-from reports.models import ReportStatus
+from reports.selectors import mechanisms_with_last_filed
 
 
 def _every(interval) -> str:
@@ -31,25 +31,20 @@ class StaleMonitoring(Rule):
 
     def find(self, *, clauses, as_of, params, severity):
         day = as_of.date()
-        filed = Q(
-            missions__reports__status__in=[ReportStatus.ACCEPTED, ReportStatus.SUPERSEDED],
-            missions__reports__filed_at__lte=as_of,
-        )
         through = VerificationMechanism.clauses.through
         # Exists, not a join on the clauses: joining mechanism x clauses x reports before the
         # aggregate multiplies the rows by the number of clauses each mechanism covers.
-        mechanisms = (
-            VerificationMechanism.objects.filter(
-                active_mechanisms_q(day),
+        mechanisms = mechanisms_with_last_filed(
+            mechanisms=VerificationMechanism.objects.filter(
+                mechanism_active_q(day),
                 Exists(
                     through.objects.filter(
                         verificationmechanism_id=OuterRef("pk"), clause__in=clauses
                     )
                 ),
-            )
-            .annotate(last_filed=Max("missions__reports__filed_at", filter=filed))
-            .values("pk", "name", "reporting_interval", "grace", "active_from", "last_filed")
-        )
+            ),
+            as_of=as_of,
+        ).values("pk", "name", "reporting_interval", "grace", "active_from", "last_filed")
         info, fresh = {}, []
         for m in mechanisms:
             status = cadence_status(
@@ -63,11 +58,7 @@ class StaleMonitoring(Rule):
             if status != CadenceStatus.OVERDUE:
                 fresh.append(m["pk"])
         covering = through.objects.filter(
-            Q(verificationmechanism__active_from__isnull=True)
-            | Q(verificationmechanism__active_from__lte=day),
-            Q(verificationmechanism__active_until__isnull=True)
-            | Q(verificationmechanism__active_until__gte=day),
-            clause_id=OuterRef("pk"),
+            mechanism_active_q(day, "verificationmechanism__"), clause_id=OuterRef("pk")
         )
         rows = list(
             clauses.annotate(

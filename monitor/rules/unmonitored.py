@@ -1,6 +1,6 @@
+from agreements.selectors import watched_by_active_mechanism
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, clause_label, register
-from monitor.scope import watched_by_active_mechanism
 
 
 @register

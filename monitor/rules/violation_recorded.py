@@ -3,16 +3,16 @@ import datetime as dt
 from django.db.models import Count, Max, Min, Sum
 
 from agreements.models import Party
+from core.db import fetch_rows
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, register
-from monitor.scope import (
-    fetch_rows,
-    latest_ids,
-    latest_ids_aggregate,
-    observations_at,
-    verification_at_least,
+from monitor.rules.queries import (
+    latest_observation_ids,
+    latest_observation_ids_aggregate,
+    verification_levels_at_least,
 )
 from reports.models import Observation
+from reports.selectors import observations_at
 
 GROUP = ["clause_id", "party_id"]
 
@@ -25,7 +25,7 @@ def violations(clauses, as_of, params):
         occurred_at__gt=as_of - window,
         occurred_at__lte=as_of,
         severity__gte=params["min_severity"],
-        verification_status__in=verification_at_least(params["min_verification"]),
+        verification_status__in=verification_levels_at_least(params["min_verification"]),
     )
 
 
@@ -56,7 +56,7 @@ class ViolationRecorded(Rule):
             "first": Min("occurred_at"),
             "last": Max("occurred_at"),
         }
-        latest = latest_ids_aggregate()
+        latest = latest_observation_ids_aggregate()
         if latest is not None:
             figures["evidence"] = latest
         # Grouped by ids only (a narrow sort); the labels come from the clauses afterwards.
@@ -69,7 +69,7 @@ class ViolationRecorded(Rule):
         )
         if not groups:
             return []
-        evidence = None if latest is not None else latest_ids(observed, GROUP)
+        evidence = None if latest is not None else latest_observation_ids(observed, per=GROUP)
         labels = {row["pk"]: row for row in clauses.values(*CLAUSE_FIELDS)}
         party_names = dict(Party.objects.values_list("pk", "name"))
         window_days = params["window_days"]

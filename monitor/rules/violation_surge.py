@@ -4,8 +4,9 @@ from django.db.models import Count, Q
 
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, clause_label, register
-from monitor.scope import latest_ids, observations_at
+from monitor.rules.queries import latest_observation_ids
 from reports.models import Observation
+from reports.selectors import observations_at
 
 
 @register
@@ -49,8 +50,8 @@ class ViolationSurge(Rule):
         if not surging:
             return []
         rows = clauses.filter(pk__in=surging).values(*CLAUSE_FIELDS)
-        evidence = latest_ids(
-            base.filter(occurred_at__gt=recent_start, clause_id__in=surging), ["clause_id"]
+        evidence = latest_observation_ids(
+            base.filter(occurred_at__gt=recent_start, clause_id__in=surging), per=["clause_id"]
         )
         findings = []
         for row in rows:
