@@ -158,7 +158,8 @@ def main() -> None:
     per_rule = evaluation.per_rule
     print(f"full evaluation: {full_eval_s:.2f} s, {queries} queries", flush=True)
 
-    # Incremental: one payload of 500 observations ingested, then its clauses evaluated.
+    # Incremental: one payload of 500 observations ingested, then its clauses evaluated. Its
+    # rows spread over 30 days ending before now (the pipeline refuses rows in the future).
     mission = next(m for m in ObserverMission.objects.all() if m.mechanisms.exists())
     body = next(
         payload_bodies(
@@ -166,7 +167,7 @@ def main() -> None:
             observations=500,
             per_payload=500,
             seed=5,
-            start=timezone.now() - dt.timedelta(days=20),
+            start=timezone.now() - dt.timedelta(days=31),
             prefix="incr",
         )
     )
