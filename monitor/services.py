@@ -16,7 +16,7 @@ from agreements.models import Agreement, Clause
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig
 from monitor.rules import RULES, Finding, Rule
 from monitor.scope import clauses_in_force, fetch_rows, with_dependents
-from monitor.webhooks import transitions_dispatch_on_commit
+from monitor.signals import transitions_recorded_on_commit
 
 State = Alert.State
 # last_seen of an unchanged live alert is refreshed at most this often: rewriting every live
@@ -303,7 +303,7 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
         batch_size=5000,
         ignore_conflicts=True,
     )
-    transitions_dispatch_on_commit([t.pk for t in transitions])
+    transitions_recorded_on_commit([t.pk for t in transitions])
     return evaluation
 
 
@@ -436,6 +436,6 @@ def alert_set_state(*, alert: Alert, state: str, by: AbstractBaseUser, comment: 
         comment=comment,
         at=now,
     )
-    transitions_dispatch_on_commit([transition.pk])
+    transitions_recorded_on_commit([transition.pk])
     alert.refresh_from_db()
     return alert
