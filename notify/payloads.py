@@ -30,7 +30,7 @@ def event_payload(transition: AlertTransition) -> dict[str, Any]:
                 "state": transition.to_state,
                 "agreement": alert.agreement.code,
                 "clause": alert.clause.reference,
-                "party": alert.party.code if alert.party_id else None,
+                "party": alert.party.code if alert.party is not None else None,
                 "first_seen": _iso(alert.first_seen),
                 "last_seen": _iso(alert.last_seen),
                 "url": settings.SITE_URL + path,

@@ -79,7 +79,12 @@ def webhooks_dispatch(*, transition_ids: list[int]) -> list[int]:
                 "pk", flat=True
             )
         )
-        transaction.on_commit(lambda: [_delivery_enqueue(delivery_id=i, attempt=0) for i in ids])
+
+        def ring() -> None:
+            for delivery_id in ids:
+                _delivery_enqueue(delivery_id=delivery_id, attempt=0)
+
+        transaction.on_commit(ring)
     return ids
 
 
