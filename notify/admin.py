@@ -2,10 +2,14 @@
 once) and the read-only delivery log with a replay action."""
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -31,8 +35,8 @@ class WebhookSubscriptionForm(forms.ModelForm):
         model = WebhookSubscription
         fields = ["name", "url", "is_active", "agreements", "min_severity", "rules"]
 
-    def clean_url(self):
-        url = self.cleaned_data["url"]
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
         problem = target_problem(url)
         if problem:
             raise ValidationError(problem)
@@ -49,8 +53,8 @@ class WebhookSubscriptionAddForm(WebhookSubscriptionForm):
     class Meta(WebhookSubscriptionForm.Meta):
         fields = ["name", "url", "secret", "is_active", "agreements", "min_severity", "rules"]
 
-    def clean_secret(self):
-        secret = self.cleaned_data.get("secret", "").strip()
+    def clean_secret(self) -> str:
+        secret: str = self.cleaned_data.get("secret", "").strip()
         problem = secret_problem(secret) if secret else None
         if problem:
             raise ValidationError(problem)
@@ -69,25 +73,37 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     filter_horizontal = ["agreements"]
     readonly_fields = ["owner", "created_at"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(
+        self, request: HttpRequest, obj: WebhookSubscription | None = None
+    ) -> bool:
         return request.user.is_superuser
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(
+        self, request: HttpRequest, obj: WebhookSubscription | None = None
+    ) -> bool:
         return request.user.is_superuser
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: WebhookSubscription | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm]:
         if obj is None:
             kwargs["form"] = self.add_form
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request, obj=None):
+    def get_fields(self, request: HttpRequest, obj: WebhookSubscription | None = None) -> list[str]:
         fields = list((self.add_form if obj is None else self.form).Meta.fields)
         return fields if obj is None else [*fields, *self.readonly_fields]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: WebhookSubscription | None = None
+    ) -> Sequence[str]:
         return [] if obj is None else super().get_readonly_fields(request, obj)
 
     @admin.display(description="filters")
@@ -96,15 +112,23 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         rules = ", ".join(obj.rules) or "all rules"
         return f"{agreements}; {rules}"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookSubscription]:
         return super().get_queryset(request).select_related("owner").prefetch_related("agreements")
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: WebhookSubscription,
+        form: forms.ModelForm,
+        change: bool,
+    ) -> None:
         if not change:
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
-    def response_add(self, request, obj, post_url_continue=None):
+    def response_add(
+        self, request: HttpRequest, obj: WebhookSubscription, post_url_continue: str | None = None
+    ) -> HttpResponse:
         if "_popup" in request.POST:
             return super().response_add(request, obj, post_url_continue)
         context = {
@@ -160,12 +184,12 @@ class WebhookDeliveryAdmin(RecordAdmin):
     inlines = [WebhookAttemptInline]
     actions = ["replay"]
 
-    def has_replay_permission(self, request) -> bool:
+    def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
     @admin.display(description="event")
     def event_type(self, obj: WebhookDelivery) -> str:
-        return obj.payload.get("type", "")
+        return str(obj.payload.get("type", ""))
 
     @admin.display(description="alert")
     def alert_link(self, obj: WebhookDelivery) -> str:
@@ -178,7 +202,7 @@ class WebhookDeliveryAdmin(RecordAdmin):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
 
     @admin.action(description="Replay selected deliveries", permissions=["replay"])
-    def replay(self, request, queryset):
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         done = sum(webhook_replay(delivery=delivery) for delivery in queryset)
         skipped = queryset.count() - done
         note = f"; {skipped} being sent right now, left alone" if skipped else ""
