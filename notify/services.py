@@ -105,7 +105,7 @@ def transitions_dispatch(*, batch: int = DISPATCH_BATCH) -> int:
     made = 0
     while True:
         with transaction.atomic():
-            # Seeded by the migration; a missing row (a flushed database) means nothing is sent.
+            # Seeded by the migration where transitions existed; without it every one is due.
             cursor, _ = DispatchCursor.objects.select_for_update().get_or_create(
                 name=WEBHOOKS_CURSOR
             )

@@ -5,6 +5,8 @@
 # transition older than ten minutes: earlier ones were dispatched the old way, and the few
 # since may have been asked for under the old task name, which no worker serves any more.
 # Dispatching one of those again creates nothing (one delivery per subscription and transition).
+# A database without transitions gets no row (a restore needs its tables empty): the first
+# dispatch creates it at 0.
 
 import datetime as dt
 
@@ -18,6 +20,8 @@ SETTLED = dt.timedelta(minutes=10)
 def cursor_seed(apps, schema_editor):
     AlertTransition = apps.get_model('monitor', 'AlertTransition')
     DispatchCursor = apps.get_model('notify', 'DispatchCursor')
+    if not AlertTransition.objects.exists():
+        return
     settled = AlertTransition.objects.filter(at__lt=timezone.now() - SETTLED)
     last_id = settled.aggregate(last=Max('id'))['last'] or 0
     DispatchCursor.objects.get_or_create(name='webhooks', defaults={'last_id': last_id})
