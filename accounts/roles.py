@@ -55,7 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("agreements", "add_implementationassessment"),
         *_view("reports", _REPORT_MODELS),
         *_view("monitor", ["alert", "alerttransition", "ruleconfig", "evaluationrun"]),
-        *_view("monitor", ["webhooksubscription", "webhookdelivery", "webhookattempt"]),
+        *_view("notify", ["webhooksubscription", "webhookdelivery", "webhookattempt"]),
         ("monitor", "acknowledge_alert"),
     ],
     API_CONSUMER: [

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 app.conf.task_routes = {
     "reports.*": {"queue": "ingest"},
     "monitor.evaluate*": {"queue": "rules"},
-    "monitor.notify*": {"queue": "notify"},
+    "notify.*": {"queue": "notify"},
 }
 
 # The beat schedule, declared in one place.
@@ -33,7 +33,10 @@ app.conf.beat_schedule = {
     },
     "evaluate-all-rules": {"task": "monitor.evaluate_all", "schedule": 300.0},
     "requeue-evaluations": {"task": "monitor.evaluate_requeue", "schedule": 60.0},
-    "requeue-webhooks": {"task": "monitor.notify_requeue", "schedule": 60.0},
+    # Dispatch also runs after every commit of transitions (a signal); this sweep makes a lost
+    # doorbell cost a minute at most.
+    "dispatch-webhooks": {"task": "notify.transitions_dispatch", "schedule": 60.0},
+    "requeue-webhooks": {"task": "notify.webhook_deliveries_requeue", "schedule": 60.0},
 }
 
 # Workers write a heartbeat into the broker's Redis for /readyz (ops.heartbeat).

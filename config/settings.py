@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "agreements",
     "reports",
     "monitor",
+    "notify",
     "audit",
     "ops",
     "demo",

@@ -255,6 +255,3 @@ class EvaluationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} evaluation of agreement {self.agreement_id}"
-
-
-from monitor.models_webhooks import WebhookDelivery, WebhookSubscription  # noqa: E402,F401

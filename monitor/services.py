@@ -26,7 +26,7 @@ from monitor.reconcile import (
 from monitor.rules import RULES, Finding, Rule
 from monitor.rules.queries import clause_ids_with_dependents
 from monitor.selectors import alerts_live
-from monitor.webhooks import transitions_dispatch_on_commit
+from monitor.signals import transitions_recorded_on_commit
 
 State = Alert.State
 # last_seen of an unchanged live alert is refreshed at most this often: rewriting every live
@@ -163,7 +163,7 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
         now=now,
     )
     transitions = _plan_write(plan=plan, now=now)
-    transitions_dispatch_on_commit([t.pk for t in transitions])
+    transitions_recorded_on_commit([t.pk for t in transitions])
     evaluation.opened += plan.opened
     evaluation.updated += plan.updated
     evaluation.resolved += plan.resolved
@@ -389,6 +389,6 @@ def alert_set_state(*, alert: Alert, state: str, by: AbstractBaseUser, comment: 
         comment=comment,
         at=now,
     )
-    transitions_dispatch_on_commit([transition.pk])
+    transitions_recorded_on_commit([transition.pk])
     alert.refresh_from_db()
     return alert

@@ -1,4 +1,4 @@
-"""Celery tasks of the rules and notify queues."""
+"""Celery tasks of the rules queue."""
 
 import datetime as dt
 
@@ -64,49 +64,3 @@ def evaluate_all() -> int:
 def evaluation_requeue() -> int:
     """Periodically: ring again for evaluation requests nobody picked up."""
     return evaluation_requests_requeue()
-
-
-# --- notify queue: webhooks -----------------------------------------------------------------
-
-
-@shared_task(name="monitor.notify_dispatch", acks_late=True, bind=True, max_retries=5)
-def notify_dispatch(self, transition_ids: list[int]) -> int:
-    """After alert transitions: a delivery per matching subscription, each enqueued."""
-    from django.db import DatabaseError
-
-    from monitor.webhooks import webhooks_dispatch
-
-    try:
-        return len(webhooks_dispatch(transition_ids=transition_ids))
-    except DatabaseError as exc:
-        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 120)) from exc
-
-
-@shared_task(name="monitor.notify_deliver", acks_late=True, reject_on_worker_lost=True, bind=True)
-def notify_deliver(self, delivery_id: int, attempt: int | None = None) -> str:
-    """One attempt at a webhook delivery; on failure, again after an exponential backoff.
-
-    In embedded mode (eager tasks) a retry would run at once, so none is scheduled: the
-    delivery stays failed with its next_attempt_at for a requeue or a replay.
-    """
-    from django.conf import settings
-
-    from monitor.webhooks import webhook_deliver
-
-    outcome = webhook_deliver(delivery_id=delivery_id, attempt=attempt)
-    if outcome.retry_in is None or self.request.is_eager:
-        return outcome.status
-    raise self.retry(
-        args=[],
-        kwargs={"delivery_id": delivery_id, "attempt": outcome.attempts},
-        countdown=outcome.retry_in,
-        max_retries=settings.WEBHOOK_MAX_ATTEMPTS,
-    )
-
-
-@shared_task(name="monitor.notify_requeue", acks_late=True)
-def notify_requeue() -> int:
-    """Periodically: re-send deliveries that were never picked up (the row is the record)."""
-    from monitor.webhooks import webhook_deliveries_requeue
-
-    return webhook_deliveries_requeue()

@@ -162,7 +162,7 @@ def _alerts():
 
 
 def _webhooks():
-    from monitor.models_webhooks import WebhookAttempt, WebhookDelivery
+    from notify.models import WebhookAttempt, WebhookDelivery
 
     counts = dict(WebhookDelivery.objects.order_by().values_list("status").annotate(n=Count("id")))
     deliveries = GaugeMetricFamily(

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from accounts.services import api_token_issue
-from monitor.models import Alert, WebhookSubscription
+from monitor.models import Alert
 from monitor.services import alert_set_state
+from notify.models import WebhookSubscription
 from reports.evidence import evidence_add
 from reports.ingest.pipeline import payload_ingest, payload_receive
 from reports.ledger import ledger_verify

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from agreements.models import AgreementParty, Area, ImplementationAssessment
 from monitor.models import EvaluationRun, RuleConfig
-from monitor.models_webhooks import WebhookDelivery, WebhookSubscription
+from notify.models import WebhookDelivery, WebhookSubscription
 from reports.models import (
     Channel,
     ColumnProfile,
@@ -394,14 +394,14 @@ ADMIN_MODELS: dict[str, tuple[set, set, set, bool, str]] = {
     "monitor_alert": (ANALYSTS, set(), set(), False, "alert"),
     "monitor_ruleconfig": (ANALYSTS, {"administrator"}, {"administrator"}, False, "ruleconfig"),
     "monitor_evaluationrun": (ANALYSTS, set(), set(), False, "evaluationrun"),
-    "monitor_webhooksubscription": (
+    "notify_webhooksubscription": (
         ANALYSTS,
         {"administrator"},
         {"administrator"},
         False,
         "webhooksubscription",
     ),
-    "monitor_webhookdelivery": (ANALYSTS, set(), set(), False, "webhookdelivery"),
+    "notify_webhookdelivery": (ANALYSTS, set(), set(), False, "webhookdelivery"),
     "accounts_apitoken": (
         {"administrator"},
         {"administrator"},

@@ -24,7 +24,7 @@ from reports.ledger import ledger_verify
 from reports.models import EvidenceFile, Report
 from tests.accounts.backup_world import EVIDENCE_TEXT, backup_world_build
 
-PROJECT_APPS = ("accounts", "agreements", "reports", "monitor", "audit")
+PROJECT_APPS = ("accounts", "agreements", "reports", "monitor", "notify", "audit")
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_the_manifest_counts_and_checksums_every_member(archive, full_world):
     assert "0001_initial" in manifest["migrations"]["reports"]
     rows = {m["model"]: m["rows"] for m in manifest["members"] if "model" in m}
     assert rows["reports.report"] == Report.objects.count() == 4
-    assert rows["monitor.webhooksubscription"] == 1
+    assert rows["notify.webhooksubscription"] == 1
     files = [m for m in manifest["members"] if m["member"].startswith("files/")]
     assert len(files) == 1 and files[0]["size"] == len(EVIDENCE_TEXT)
     assert all(len(m["sha256"]) == 64 for m in manifest["members"])

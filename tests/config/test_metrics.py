@@ -9,7 +9,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.models import Alert, AlertTransition, EvaluationRun
-from monitor.models_webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from notify.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from ops.heartbeat import broker_redis, heartbeat_write
 from reports.models import Channel, InboundPayload
 from tests.config.conftest import broker_at, closed_port_url

@@ -6,10 +6,10 @@ import time
 import pytest
 
 from monitor.models import AlertTransition
-from monitor.models_webhooks import WebhookDelivery
 from monitor.services import alert_set_state, rules_run
+from notify.models import WebhookDelivery
 from tests.integration.conftest import wait_for
-from tests.monitor.test_webhooks import Receiver, signature_valid, subscribe, transition_for
+from tests.notify.helpers import Receiver, signature_valid, subscribe, transition_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

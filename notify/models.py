@@ -1,8 +1,8 @@
 """Webhook subscriptions and their deliveries: one delivery per alert transition and
-subscription, with an append-only log of the attempts to send it.
+subscription, with an append-only log of the attempts to send it; and the cursor that says
+which alert transitions have been dispatched.
 
-Imported at the end of ``monitor/models.py`` so Django registers these models in the
-``monitor`` app.
+The webhook tables keep the names they had when these models lived in ``monitor``.
 """
 
 import uuid
@@ -41,6 +41,7 @@ class WebhookSubscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "monitor_webhooksubscription"
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(
@@ -84,6 +85,7 @@ class WebhookDelivery(models.Model):
     replayed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "monitor_webhookdelivery"
         verbose_name_plural = "webhook deliveries"
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -115,6 +117,7 @@ class WebhookAttempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "monitor_webhookattempt"
         ordering = ["id"]
         indexes = [models.Index(fields=["delivery", "id"], name="webhook_attempt_delivery_idx")]
 
@@ -122,3 +125,16 @@ class WebhookAttempt(models.Model):
         return (
             f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"
         )
+
+
+class DispatchCursor(models.Model):
+    """How far a consumer of alert transitions has read: every transition with an id up to
+    ``last_id`` has been dispatched (the database is the queue, see
+    ``notify.services.transitions_dispatch``)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    advanced_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} after transition {self.last_id}"
