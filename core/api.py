@@ -13,6 +13,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.params import ParameterError
+
 
 def error_response(code: str, message: str, http_status: int, details=None) -> Response:
     body = {"error": {"code": code, "message": message}}
@@ -23,7 +25,9 @@ def error_response(code: str, message: str, http_status: int, details=None) -> R
 
 def exception_handler(exc, context):
     """``{"error": {"code", "message", "details"?}}`` for every error the API returns."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, ParameterError):  # the same message a page gives (core.params)
+        exc = exceptions.ValidationError({exc.name: exc.message})
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
