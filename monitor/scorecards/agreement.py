@@ -158,7 +158,9 @@ def _by_category(rows: tuple[ClauseRow, ...]) -> dict[str, CategoryFigures]:
 
 class _WeekOfDate(Func):
     """The Monday of a date's week, as a date (PostgreSQL returns DATE_TRUNC's result as a
-    timestamp, which costs a parse per row; as a date it does not)."""
+    timestamp, which costs a parse per row; as a date it does not). The day is truncated as
+    a timestamp without time zone: as a date it would be cast to one with the session's time
+    zone, a conversion per row of the scan for the same Monday."""
 
     output_field = DateField()
 
@@ -169,7 +171,7 @@ class _WeekOfDate(Func):
 
     def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"(DATE_TRUNC('week', {sql})::date)", params
+        return f"(DATE_TRUNC('week', ({sql})::timestamp)::date)", params
 
 
 def weeks_of(start: dt.date, end: dt.date) -> tuple[dt.date, ...]:
@@ -189,18 +191,18 @@ def period_figures(*, agreement: Agreement, start: dt.date, end: dt.date) -> Per
         .order_by()
         .values_list("clause_id", "week", "v", "c")
     )
-    # One pass over the party rows, by party, category and week; both views are summed from it.
+    # One pass over the party rows, by party, category and day (grouping by the day itself
+    # spares a week computation per row of a large scan); both views are summed from it.
     codes = dict(Party.objects.values_list("pk", "code"))
     party_rows = [
-        (codes[party_id], category, week, n)
-        for party_id, category, week, n in PartyDay.objects.filter(
-            agreement=agreement, day__gte=start, day__lte=end
+        (codes[party_id], category, day, n)
+        for party_id, category, day, n in fetch_rows(
+            PartyDay.objects.filter(agreement=agreement, day__gte=start, day__lte=end)
+            .values("party_id", "category", "day")
+            .annotate(n=Sum("violations"))
+            .order_by()
+            .values_list("party_id", "category", "day", "n")
         )
-        .annotate(week=_WeekOfDate(F("day")))
-        .values("party_id", "category", "week")
-        .annotate(n=Sum("violations"))
-        .order_by()
-        .values_list("party_id", "category", "week", "n")
     ]
     return period_figures_from_rows(
         weeks=weeks_of(start, end), clause_weeks=clause_weeks, party_rows=party_rows
@@ -214,18 +216,21 @@ def period_figures_from_rows(
     party_rows: Iterable[tuple[str, str, dt.date | dt.datetime, int | None]],
 ) -> PeriodFigures:
     """The figures from grouped rows: (clause id, week, violations, compliance) and
-    (party code, category, week, violations)."""
-    index = {week: i for i, week in enumerate(weeks)}
+    (party code, category, day or week, violations)."""
+
+    def index(day: dt.date | dt.datetime) -> int:
+        return (_day(day) - weeks[0]).days // 7
+
     cells: dict[int, list[WeekCell]] = {}
     for clause_id, week, v, c in clause_weeks:
-        cells.setdefault(clause_id, [(0, 0)] * len(weeks))[index[_day(week)]] = (v or 0, c or 0)
+        cells.setdefault(clause_id, [(0, 0)] * len(weeks))[index(week)] = (v or 0, c or 0)
     by_week: dict[str, list[int]] = {}
     by_category: dict[str, dict[str, int]] = {}
-    for code, category, week, n in party_rows:
-        by_week.setdefault(code, [0] * len(weeks))[index[_day(week)]] += n or 0
+    for code, category, day, n in party_rows:
+        by_week.setdefault(code, [0] * len(weeks))[index(day)] += n or 0
         in_party = by_category.setdefault(code, {})
         in_party[category] = in_party.get(category, 0) + (n or 0)
-    totals = sorted(((code, sum(v)) for code, v in by_week.items()), key=lambda t: -t[1])
+    totals = sorted(((code, sum(v)) for code, v in by_week.items()), key=lambda t: (-t[1], t[0]))
     return PeriodFigures(
         weeks=weeks,
         heatmap={clause_id: tuple(row) for clause_id, row in cells.items()},
