@@ -149,7 +149,7 @@ def main() -> None:
     client = Client()
     client.force_login(consumer)
     middle = AlertTransition.objects.order_by("id").values_list("id", flat=True)[args.alerts // 2]
-    from monitor.api.views import encode_cursor
+    from monitor.api.changes import encode_cursor
 
     cursor = encode_cursor(middle)
     counts = set()

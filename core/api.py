@@ -14,6 +14,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.params import ParameterError
+
 
 def error_response(code: str, message: str, http_status: int, details: Any = None) -> Response:
     body: dict[str, dict[str, Any]] = {"error": {"code": code, "message": message}}
@@ -24,7 +26,9 @@ def error_response(code: str, message: str, http_status: int, details: Any = Non
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """``{"error": {"code", "message", "details"?}}`` for every error the API returns."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, ParameterError):  # the same message a page gives (core.params)
+        exc = exceptions.ValidationError({exc.name: exc.message})
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

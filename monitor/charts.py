@@ -6,7 +6,7 @@ Every chart carries a text alternative (``role="img"`` with ``aria-label``) and 
 
 from html import escape as html_escape  # Django's escape, without its lazy wrapper
 
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 # The same colours as the badges in scorecards.css, dark enough for the white counts on them.
@@ -193,13 +193,3 @@ def _svg(width: float, height: float, label: str, body: str, css: str = "") -> S
         f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{escape(label)}">'
         f"<title>{escape(label)}</title>{body}</svg>"
     )
-
-
-__all__ = [
-    "STATUS_COLOURS",
-    "format_html_join",
-    "heatmap",
-    "party_bars",
-    "sparkline",
-    "stacked_bars",
-]

@@ -119,22 +119,3 @@ class ChangesPageSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-
-
-class OverviewRowSerializer(serializers.Serializer):
-    """One agreement in the scorecard overview."""
-
-    agreement = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.CharField()
-    implementation_rate = serializers.FloatField(
-        allow_null=True, help_text="PAM scale, 0-100; null when no clause is assessed."
-    )
-    open_alerts = serializers.IntegerField()
-    open_alerts_by_severity = serializers.DictField(
-        child=serializers.IntegerField(), help_text='By severity, "4" (critical) to "1".'
-    )
-    violations_30d = serializers.IntegerField()
-    weekly_violations = serializers.ListField(
-        child=serializers.IntegerField(), help_text="The last 12 weeks, oldest first."
-    )

@@ -16,11 +16,12 @@ from django.conf import settings
 
 from monitor.aggregates import aggregates_refresh
 from monitor.models import ClauseDay, EvaluationRun, PartyDay
-from monitor.scorecards import period_figures
+from monitor.scorecards.agreement import period_figures
 from monitor.tasks import evaluate_clauses
 from reports.ingest.pipeline import payload_ingest, payload_receive
 from reports.models import Channel, InboundPayload, Observation, Report, ReportStatus
 from tests.factories import PartyFactory
+from tests.monitor.raw_figures import period_figures_from_observations
 
 FIRST_DAY = dt.date(2025, 2, 1)
 DAYS = 35
@@ -110,7 +111,8 @@ def filed(covered, parties, observer_a) -> dict[dt.date, InboundPayload]:
 
 
 def figures(agreement, start, end, source):
-    return period_figures(agreement=agreement, start=start, end=end, source=source)
+    read = period_figures if source == "aggregates" else period_figures_from_observations
+    return read(agreement=agreement, start=start, end=end)
 
 
 def assert_sources_agree(agreement) -> None:
@@ -130,20 +132,20 @@ def test_the_figures_count_every_accepted_observation(covered, filed):
     violations = accepted.filter(kind=Observation.Kind.VIOLATION)
     compliance = accepted.filter(kind=Observation.Kind.COMPLIANCE)
 
-    cells = [cell for row in whole["heatmap"].values() for cell in row]
+    cells = [cell for row in whole.heatmap.values() for cell in row]
     assert sum(v for v, _ in cells) == violations.count() > 0
     assert sum(c for _, c in cells) == compliance.count() > 0
     attributed = violations.filter(party__isnull=False).count()
-    assert sum(p["violations"] for p in whole["by_party"]) == attributed > 0
-    assert {p["party"] for p in whole["by_party"]} == {"north", "south"}
-    assert [w.weekday() for w in whole["weeks"]] == [0] * len(whole["weeks"])
+    assert sum(p.violations for p in whole.by_party) == attributed > 0
+    assert {p.party for p in whole.by_party} == {"north", "south"}
+    assert [w.weekday() for w in whole.weeks] == [0] * len(whole.weeks)
 
 
 def test_nothing_observed_in_the_period_gives_empty_figures(covered, filed):
     empty = figures(covered.agreement, *PERIODS[-1], "aggregates")
 
-    assert empty["heatmap"] == {} and empty["by_party"] == []
-    assert len(empty["weeks"]) == 5  # 31 March to 28 April, by their Mondays
+    assert empty.heatmap == {} and empty.by_party == ()
+    assert len(empty.weeks) == 5  # 31 March to 28 April, by their Mondays
 
 
 def test_a_shorter_period_counts_only_its_days(covered, filed):
@@ -155,7 +157,7 @@ def test_a_shorter_period_counts_only_its_days(covered, filed):
         occurred_at__date=day,
     ).count()
 
-    assert sum(v for row in one_day["heatmap"].values() for v, _ in row) == expected
+    assert sum(v for row in one_day.heatmap.values() for v, _ in row) == expected
     assert figures(covered.agreement, day, day, "raw") == one_day
 
 
@@ -168,7 +170,7 @@ def test_after_a_correction_they_still_agree_and_the_old_report_no_longer_counts
     old_violations = old.observations.filter(kind=Observation.Kind.VIOLATION).count()
     assert old_violations
     whole = PERIODS[0]
-    before = figures(covered.agreement, *whole, "aggregates")["heatmap"]
+    before = figures(covered.agreement, *whole, "aggregates").heatmap
     corrected = [
         {
             "kind": "violation",
@@ -185,7 +187,7 @@ def test_after_a_correction_they_still_agree_and_the_old_report_no_longer_counts
     old.refresh_from_db()
     assert old.status == ReportStatus.SUPERSEDED
     assert payload.result["supersedes"] == old.pk
-    after = figures(covered.agreement, *whole, "aggregates")["heatmap"]
+    after = figures(covered.agreement, *whole, "aggregates").heatmap
 
     def total(heatmap, clause):
         return sum(v for v, _ in heatmap[clause.pk])

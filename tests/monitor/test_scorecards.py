@@ -7,7 +7,9 @@ import pytest
 from agreements.models import Clause
 from agreements.services import assessment_record
 from monitor.aggregates import aggregates_refresh
-from monitor.scorecards import agreement_scorecard, implementation_rate, scorecard_as_json
+from monitor.api.scorecard_serializers import AgreementScorecardSerializer
+from monitor.scorecards.agreement import agreement_scorecard
+from monitor.scorecards.levels import implementation_rate
 from monitor.status import STATUS_LABELS, status_from_rules
 from reports.models import Observation, ReportStatus
 from tests.factories import ClauseFactory, ObservationFactory, ReportFactory, UserFactory
@@ -66,9 +68,9 @@ def test_rate_counts_only_assessed_clauses_in_force(world):
 
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    assert card["implementation_rate"] == 66.7
-    assert (card["assessed"], card["not_assessed"], card["not_in_force"]) == (3, 1, 1)
-    rows = {r.clause.pk: r for r in card["rows"]}
+    assert card.implementation_rate == 66.7
+    assert (card.assessed, card.not_assessed, card.not_in_force) == (3, 1, 1)
+    rows = {r.clause.pk: r for r in card.rows}
     assert rows[not_yet.pk].status == "not_in_force" and not rows[not_yet.pk].in_force
     assert rows[unassessed.pk].level is None and rows[unassessed.pk].in_force
 
@@ -76,8 +78,8 @@ def test_rate_counts_only_assessed_clauses_in_force(world):
 def test_rate_is_not_available_when_no_clause_in_force_is_assessed(world):
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    assert card["implementation_rate"] is None
-    assert (card["assessed"], card["not_assessed"], card["not_in_force"]) == (0, 3, 0)
+    assert card.implementation_rate is None
+    assert (card.assessed, card.not_assessed, card.not_in_force) == (0, 3, 0)
 
 
 def test_rates_per_category(world):
@@ -86,15 +88,15 @@ def test_rates_per_category(world):
     assess(world.clause_b, 3)  # weapons withdrawal
     assess(world.clause_unmonitored, 0)  # prisoner exchange
 
-    by_category = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)["by_category"]
+    by_category = agreement_scorecard(agreement=world.agreement, as_of=AS_OF).by_category
 
     assert set(by_category) == {"ceasefire", "weapons_withdrawal", "prisoner_exchange"}
     ceasefire = by_category["ceasefire"]
-    assert (ceasefire["clauses"], ceasefire["assessed"]) == (2, 1)
-    assert ceasefire["implementation_rate"] == 66.7
-    assert ceasefire["label"] == "Ceasefire"
-    assert by_category["weapons_withdrawal"]["implementation_rate"] == 100.0
-    assert by_category["prisoner_exchange"]["implementation_rate"] == 0.0
+    assert (ceasefire.clauses, ceasefire.assessed) == (2, 1)
+    assert ceasefire.implementation_rate == 66.7
+    assert ceasefire.label == "Ceasefire"
+    assert by_category["weapons_withdrawal"].implementation_rate == 100.0
+    assert by_category["prisoner_exchange"].implementation_rate == 0.0
 
 
 def test_assessments_after_as_of_are_ignored(world):
@@ -106,9 +108,9 @@ def test_assessments_after_as_of_are_ignored(world):
         agreement=world.agreement, as_of=dt.datetime(2025, 4, 2, tzinfo=dt.UTC)
     )
 
-    assert {r.clause.pk: r.level for r in then["rows"]}[world.clause_a.pk] == 1
-    assert then["implementation_rate"] == 33.3
-    assert later["implementation_rate"] == 100.0
+    assert {r.clause.pk: r.level for r in then.rows}[world.clause_a.pk] == 1
+    assert then.implementation_rate == 33.3
+    assert later.implementation_rate == 100.0
 
 
 def test_the_latest_assessment_of_a_day_wins(world):
@@ -117,7 +119,7 @@ def test_the_latest_assessment_of_a_day_wins(world):
 
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    assert card["implementation_rate"] == 66.7
+    assert card.implementation_rate == 66.7
 
 
 # --- statuses --------------------------------------------------------------------------------
@@ -166,13 +168,13 @@ def test_scorecard_statuses_come_from_the_rules_as_of_the_date(world):
 
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    statuses = {r.clause.pk: r.status for r in card["rows"]}
+    statuses = {r.clause.pk: r.status for r in card.rows}
     assert statuses == {
         world.clause_a.pk: "violated",
         world.clause_b.pk: "complied",
         world.clause_unmonitored.pk: "unmonitored",
     }
-    assert card["statuses"] == {"violated": 1, "complied": 1, "unmonitored": 1}
+    assert card.statuses == {"violated": 1, "complied": 1, "unmonitored": 1}
 
 
 def test_violated_beats_stale_in_the_scorecard(world):
@@ -181,7 +183,7 @@ def test_violated_beats_stale_in_the_scorecard(world):
 
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    row = next(r for r in card["rows"] if r.clause.pk == world.clause_a.pk)
+    row = next(r for r in card.rows if r.clause.pk == world.clause_a.pk)
     assert {"clause.violation_recorded", "clause.stale_monitoring"} <= row.rules
     assert row.status == "violated" and row.status_label == "Violated"
 
@@ -197,7 +199,7 @@ def test_monitored_clause_without_reports_for_too_long_is_stale(world):
 
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    assert {r.clause.pk: r.status for r in card["rows"]}[world.clause_b.pk] == "stale"
+    assert {r.clause.pk: r.status for r in card.rows}[world.clause_b.pk] == "stale"
 
 
 def test_compliance_filed_after_as_of_does_not_count_as_of_then(world):
@@ -219,7 +221,7 @@ def test_compliance_filed_after_as_of_does_not_count_as_of_then(world):
 
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    assert {r.clause.pk: r.status for r in card["rows"]}[world.clause_b.pk] == "no_data"
+    assert {r.clause.pk: r.status for r in card.rows}[world.clause_b.pk] == "no_data"
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -233,7 +235,7 @@ def test_json_scorecard_has_the_documented_keys_and_round_trips(world):
     aggregates_refresh()
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    document = json.loads(json.dumps(scorecard_as_json(card)))
+    document = json.loads(json.dumps(AgreementScorecardSerializer(card).data))
 
     assert set(document) == {
         "agreement",
@@ -256,7 +258,7 @@ def test_json_scorecard_has_the_documented_keys_and_round_trips(world):
     assert document["period"] == {"from": "2024-12-07", "to": "2025-03-01"}
     assert document["implementation_rate"] == 66.7
     assert (document["assessed_clauses"], document["not_assessed_clauses"]) == (1, 2)
-    assert len(document["weeks"]) == len(card["weeks"])
+    assert len(document["weeks"]) == len(card.weeks)
     assert document["weeks"][0] == "2024-12-02"  # the Monday of the period's first week
     clauses = {c["reference"]: c for c in document["clauses"]}
     assert set(clauses["1"]) == {
@@ -283,6 +285,6 @@ def test_clauses_of_an_expired_agreement_are_not_in_force(world):
 
     card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    assert {r.status for r in card["rows"]} == {"not_in_force"}
-    assert {r.status_label for r in card["rows"]} == {"Not in force"}  # not "not yet"
-    assert card["not_in_force"] == 3
+    assert {r.status for r in card.rows} == {"not_in_force"}
+    assert {r.status_label for r in card.rows} == {"Not in force"}  # not "not yet"
+    assert card.not_in_force == 3

@@ -1,9 +1,5 @@
-"""Alerts over the API: lists and details in JSON, CAP 1.2, GeoJSON and CSV; the change feed;
-acknowledge and resolve; scorecards as JSON."""
-
-import base64
-import binascii
-import datetime as dt
+"""Alerts over the API: lists and details in JSON, CAP 1.2, GeoJSON and CSV; acknowledge and
+resolve."""
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,35 +7,21 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.permissions import AlertReaders, Analysts, ReadScope
-from agreements.models import Party
-from agreements.selectors import agreements_with_figures_for
 from core.api import CursorByNewest, UTCDateTimeFilter
-from core.renderers import (
-    CAPRenderer,
-    CSVRenderer,
-    FastJSONRenderer,
-    FeatureCollectionSerializer,
-    GeoJSONRenderer,
-)
-from monitor.api.serializers import (
-    AlertSerializer,
-    ChangesPageSerializer,
-    CommentSerializer,
-    OverviewRowSerializer,
-)
-from monitor.feed import change_row, feed_page
+from core.params import whole_number_param
+from core.renderers import CAPRenderer, CSVRenderer, FeatureCollectionSerializer, GeoJSONRenderer
+from monitor.api.serializers import AlertSerializer, CommentSerializer
 from monitor.formats.cap import EVIDENCE_RADIUS_KM
 from monitor.models import Alert
 from monitor.rules import RULES
-from monitor.selectors import alerts_visible_to, alerts_with_evidence_for, feed_scope
+from monitor.selectors import alerts_visible_to, alerts_with_evidence_for
 from monitor.services import alert_set_state
 from reports.formats import csv_stream, geojson_stream
 
@@ -56,20 +38,6 @@ ALERT_COLUMNS = [
     ("first_seen", "first seen", "#date +start"),
     ("last_seen", "last seen", "#date +end"),
 ]
-
-
-def _whole_number(params, name: str, default: int) -> int:
-    try:
-        return int(params.get(name) or default)
-    except ValueError:
-        raise ValidationError({name: "Give a whole number."}) from None
-
-
-def _text(params, name: str) -> str:
-    value = params.get(name, "")
-    if "\x00" in value:  # what no code or name contains, and the database refuses to compare
-        raise ValidationError({name: "Null characters are not allowed."})
-    return value
 
 
 ANSWER_RENDERERS = [JSONRenderer, BrowsableAPIRenderer]  # the analysts' moves answer in JSON
@@ -92,7 +60,7 @@ class AlertFilter(django_filters.FilterSet):
         return queryset.filter(clause__areas__code=value).distinct()
 
 
-def _alerts(user):
+def _alerts_readable_by(user):
     """The alerts ``user`` may see, with the evidence it may see (monitor.selectors)."""
     return alerts_with_evidence_for(
         user=user,
@@ -205,7 +173,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[0-9]+"  # /alerts/abc/... is a 404, not a database error
 
     def get_queryset(self):
-        return _alerts(self.request.user)
+        return _alerts_readable_by(self.request.user)
 
     def _format(self) -> str:
         return getattr(self.request.accepted_renderer, "format", "json")
@@ -216,7 +184,9 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             return super().list(request, *args, **kwargs)
         alerts = self.filter_queryset(self.get_queryset()).order_by("-id")
         if fmt == "cap":
-            size = max(1, min(_whole_number(request.query_params, "page_size", 100), 500))
+            size = whole_number_param(
+                request.query_params, "page_size", default=100, minimum=1, maximum=500
+            )
             return _cap_response(request, list(alerts[:size]), many=True)
         rows = alerts[:100_000]
         if fmt == "csv":
@@ -250,7 +220,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
             )
         except DjangoValidationError as exc:
             raise ValidationError({"state": exc.messages}) from None
-        return Response(AlertSerializer(_alerts(request.user).get(pk=pk)).data)
+        return Response(AlertSerializer(_alerts_readable_by(request.user).get(pk=pk)).data)
 
     @extend_schema(
         request=CommentSerializer,
@@ -299,202 +269,3 @@ def _cap_response(request, alerts: list[Alert], *, many: bool) -> HttpResponse:
             base_url=base_url,
         )
     return HttpResponse(body, content_type="application/cap+xml; charset=utf-8")
-
-
-MAX_ID = 2**63 - 1  # a bigint: no cursor this feed gives out is beyond it
-
-
-def encode_cursor(transition_id: int) -> str:
-    return base64.urlsafe_b64encode(f"t:{transition_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind != "t" or not value.isdigit() or int(value) > MAX_ID:
-            raise ValueError
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError({"cursor": "Not a cursor this feed gave out."}) from None
-
-
-class AlertChangesView(APIView):
-    """Every alert transition after the cursor, in order, with the next cursor.
-
-    Transition ids are drawn while a writer holds the transition lock (see
-    monitor.services._lock), so ids become visible in order and paging by id never skips a
-    row committed late. Store ``next_cursor`` and ask again: each change comes exactly once.
-    """
-
-    permission_classes = [AlertReaders, ReadScope]
-    renderer_classes = [FastJSONRenderer, BrowsableAPIRenderer]
-
-    @extend_schema(
-        summary="Incremental feed of alert changes",
-        parameters=[
-            OpenApiParameter(
-                "cursor", OpenApiTypes.STR, description="Empty for the beginning; then next_cursor."
-            ),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1-1000, default 100"),
-            OpenApiParameter("agreement", OpenApiTypes.STR),
-            OpenApiParameter("min_severity", OpenApiTypes.INT),
-            OpenApiParameter("rule", OpenApiTypes.STR),
-        ],
-        responses=ChangesPageSerializer,
-    )
-    def get(self, request):
-        params = request.query_params
-        after = decode_cursor(params["cursor"]) if params.get("cursor") else 0
-        limit = max(1, min(_whole_number(params, "limit", 100), 1000))
-        min_severity = _whole_number(params, "min_severity", 0)
-        page = feed_page(
-            agreements=feed_scope(user=request.user),
-            after=after,
-            rows=limit + 1,
-            agreement=_text(params, "agreement"),
-            min_severity=min_severity,
-            rule=_text(params, "rule"),
-        )
-        has_more = len(page) > limit
-        page = page[:limit]
-        last = page[-1][0] if page else after
-        return Response(
-            {
-                "results": [change_row(row) for row in page],
-                "next_cursor": encode_cursor(last),
-                "has_more": has_more,
-            }
-        )
-
-
-# Scorecards count weeks and subtract windows from these days: keep them where that works.
-FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
-
-
-def _day(request, name: str) -> dt.date | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({name: "Give a date, YYYY-MM-DD."}) from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError({name: f"Give a date from {FIRST_DAY} to {LAST_DAY}."})
-    return day
-
-
-def _as_of(request) -> dt.datetime | None:
-    day = _day(request, "as_of")
-    if day is None:
-        return None
-    return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=dt.UTC)
-
-
-def _period(request) -> tuple[dt.date, dt.date] | None:
-    start_day, end_day = _day(request, "from"), _day(request, "to")
-    if start_day is None and end_day is None:
-        return None
-    start_day = start_day or FIRST_DAY
-    end_day = end_day or dt.date.today()
-    if end_day < start_day:
-        raise ValidationError({"to": "The end of the period is before its start."})
-    return start_day, end_day
-
-
-SCORECARD_PARAMS = [
-    OpenApiParameter(
-        "as_of",
-        OpenApiTypes.DATE,
-        description="The data as it stood that day (1900-01-01 to 2100-12-31).",
-    ),
-    OpenApiParameter("from", OpenApiTypes.DATE, description="Start of the period; 1900 onwards."),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="End of the period; up to 2100."),
-]
-
-
-class AgreementScorecardView(APIView):
-    permission_classes = [AlertReaders, ReadScope]
-
-    @extend_schema(
-        summary="An agreement's compliance scorecard",
-        parameters=SCORECARD_PARAMS,
-        responses=OpenApiTypes.OBJECT,
-    )
-    def get(self, request, code: str):
-        from monitor.scorecards import agreement_scorecard, scorecard_as_json
-
-        agreement = get_object_or_404(agreements_with_figures_for(user=request.user), code=code)
-        card = agreement_scorecard(
-            agreement=agreement, as_of=_as_of(request), period=_period(request)
-        )
-        return Response(scorecard_as_json(card))
-
-
-class PartyScorecardView(APIView):
-    permission_classes = [AlertReaders, ReadScope]
-
-    @extend_schema(
-        summary="A party's obligations and record",
-        responses=OpenApiTypes.OBJECT,
-        parameters=SCORECARD_PARAMS[:1],
-    )
-    def get(self, request, code: str):
-        from monitor.scorecards import party_scorecard
-
-        card = party_scorecard(
-            party=get_object_or_404(Party, code=code),
-            agreements=agreements_with_figures_for(user=request.user),
-            as_of=_as_of(request),
-        )
-        return Response(
-            {
-                "party": card["party"].code,
-                "name": card["party"].name,
-                "as_of": card["as_of"].isoformat(),
-                "violations": card["violations"],
-                "violations_by_agreement": card["violations_by_agreement"],
-                "violations_by_category": card["violations_by_category"],
-                "obligations": [
-                    {
-                        "agreement": o["clause"].agreement.code,
-                        "clause": o["clause"].reference,
-                        "title": o["clause"].title,
-                        "status": o["status"],
-                    }
-                    for o in card["obligations"]
-                ],
-            }
-        )
-
-
-class OverviewView(APIView):
-    permission_classes = [AlertReaders, ReadScope]
-
-    @extend_schema(
-        summary="Every agreement at a glance",
-        parameters=SCORECARD_PARAMS[:1],
-        responses=OverviewRowSerializer(many=True),
-    )
-    def get(self, request):
-        from monitor.scorecards import agreements_overview
-
-        visible = set(agreements_with_figures_for(user=request.user).values_list("pk", flat=True))
-        return Response(
-            [
-                {
-                    "agreement": row["agreement"].code,
-                    "title": row["agreement"].title,
-                    "status": row["agreement"].status,
-                    "implementation_rate": row["implementation_rate"],
-                    "open_alerts": row["open_alerts"],
-                    "open_alerts_by_severity": {str(k): v for k, v in row["alerts"].items()},
-                    "violations_30d": row["violations_30d"],
-                    "weekly_violations": row["trend"],
-                }
-                for row in agreements_overview(as_of=_as_of(request))
-                if row["agreement"].pk in visible
-            ],
-            status=status.HTTP_200_OK,
-        )
