@@ -14,6 +14,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from accounts.roles import ANALYST, API_CONSUMER, OBSERVER, user_has_role
 
 Scope = Literal["all", "own", "none"]
+# Who asks: what Django puts on request.user (a signed-in user or AnonymousUser).
+Reader = User | AnonymousUser
 ADMINISTRATOR = "administrator"
 
 
@@ -49,7 +51,7 @@ NOBODY = Reach("anonymous", "none", "none", "none")
 NO_ROLE = Reach("none", "none", "none", "none")
 
 
-def reach_of(user: User | AnonymousUser | None) -> Reach:
+def reach_of(user: Reader | None) -> Reach:
     """The reach of ``user``: the widest role it holds decides; an observer's missions bound
     its row-level records and alert evidence unless it also holds a wider role."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from accounts.access import reach_of
+from accounts.access import Reader, reach_of
 from agreements.models import Agreement, Clause, ImplementationAssessment, VerificationMechanism
 
 # Statuses under which an agreement binds (a terminated one until it expires).
@@ -88,29 +88,29 @@ def watched_by_active_mechanism(as_of: dt.datetime) -> Exists:
     )
 
 
-def agreements_readable_by(*, user) -> QuerySet[Agreement]:
+def agreements_readable_by(*, user: Reader) -> QuerySet[Agreement]:
     """Agreement texts (clauses, mechanisms, parties): public documents, read by every role."""
     if reach_of(user).role in ("anonymous", "none"):
         return Agreement.objects.none()
     return Agreement.objects.all()
 
 
-def agreements_with_figures_for(*, user) -> QuerySet[Agreement]:
+def agreements_with_figures_for(*, user: Reader) -> QuerySet[Agreement]:
     """Agreements whose scorecards, alerts and feed the user reads: every one for analysts,
     administrators and consumers, those its missions serve for an observer, none otherwise."""
     scope = reach_of(user).figures
     if scope == "all":
         return Agreement.objects.all()
     if scope == "own":
-        served = Agreement.objects.filter(mechanisms__missions__members=user).values("pk")
+        served = Agreement.objects.filter(mechanisms__missions__members=user.pk).values("pk")
         return Agreement.objects.filter(pk__in=served)
     return Agreement.objects.none()
 
 
-def clauses_watched_for(*, user) -> QuerySet[Clause]:
+def clauses_watched_for(*, user: Reader) -> QuerySet[Clause]:
     """Clauses an observer may file observations on: those its missions' mechanisms watch;
     every clause for a user whose records are not bounded by missions."""
     if reach_of(user).records != "own":
         return Clause.objects.all()
-    covered = Clause.objects.filter(mechanisms__missions__members=user).values("pk")
+    covered = Clause.objects.filter(mechanisms__missions__members=user.pk).values("pk")
     return Clause.objects.filter(pk__in=covered)

@@ -54,7 +54,8 @@ def stacked_bars(
     bar_h, gap, label_w = 18, 8, 190
     used = {s for _, counts in rows for s, n in counts.items() if n}
     # The legend wraps: seven statuses side by side are wider than the chart.
-    legend, x, line = [], 0, 0
+    legend, line = [], 0
+    x: float = 0
     for status in STATUS_COLOURS:
         if status in used:
             text = labels.get(status, status)

@@ -5,16 +5,19 @@ reads (agreements.selectors). The observations behind an alert are row-level rec
 observer sees its own missions' and is told how many others were withheld.
 """
 
+from typing import Any
+
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from accounts.access import reach_of
+from accounts.access import Reader, reach_of
+from agreements.models import Agreement
 from agreements.selectors import agreements_with_figures_for
 from monitor.models import Alert, AlertTransition
 from reports.models import Observation
 from reports.selectors import own_mission_ids
 
 
-def alerts_visible_to(*, user) -> QuerySet[Alert]:
+def alerts_visible_to(*, user: Reader) -> QuerySet[Alert]:
     """Alerts of the agreements whose figures the user reads."""
     scope = reach_of(user).figures
     if scope == "all":
@@ -29,11 +32,11 @@ def alerts_live() -> QuerySet[Alert]:
     return Alert.objects.filter(state__in=Alert.LIVE_STATES)
 
 
-def transitions_visible_to(*, user) -> QuerySet[AlertTransition]:
+def transitions_visible_to(*, user: Reader) -> QuerySet[AlertTransition]:
     return AlertTransition.objects.filter(alert__in=alerts_visible_to(user=user))
 
 
-def _evidence_filter(user, prefix: str = "") -> Q | None:
+def _evidence_filter(user: Reader, prefix: str = "") -> Q | None:
     """The condition on an alert's evidence rows for the user; None when it sees all."""
     scope = reach_of(user).evidence
     if scope == "all":
@@ -43,14 +46,14 @@ def _evidence_filter(user, prefix: str = "") -> Q | None:
     return Q(**{f"{prefix}pk__in": []})
 
 
-def alert_evidence_visible_to(*, user) -> QuerySet[Observation]:
+def alert_evidence_visible_to(*, user: Reader) -> QuerySet[Observation]:
     """Observations the user may see as an alert's evidence."""
     condition = _evidence_filter(user)
     evidence = Observation.objects.all()
     return evidence if condition is None else evidence.filter(condition)
 
 
-def alerts_with_evidence_for(*, user, alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+def alerts_with_evidence_for(*, user: Reader, alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     """``alerts`` with ``evidence_list`` (what the user may see, newest first),
     ``evidence_withheld`` (how many it may not) and ``transition_list`` prefetched."""
     condition = _evidence_filter(user, "evidence__")
@@ -72,12 +75,24 @@ def alerts_with_evidence_for(*, user, alerts: QuerySet[Alert]) -> QuerySet[Alert
     )
 
 
+def evidence_shown(alert: Alert) -> list[Observation]:
+    """The alert's evidence the reader may see, as ``alerts_with_evidence_for`` prefetched it."""
+    shown: list[Observation] = getattr(alert, "evidence_list")  # noqa: B009 - set by Prefetch
+    return shown
+
+
+def transitions_of(alert: Alert) -> list[AlertTransition]:
+    """The alert's transitions, oldest first, as ``alerts_with_evidence_for`` prefetched them."""
+    transitions: list[AlertTransition] = getattr(alert, "transition_list")  # noqa: B009
+    return transitions
+
+
 def evidence_withheld(alert: Alert) -> int:
     """How many of the alert's evidence rows were left out for the reader (see above)."""
     return getattr(alert, "evidence_withheld", 0) or 0
 
 
-def feed_scope(*, user) -> QuerySet | None:
+def feed_scope(*, user: Reader) -> QuerySet[Agreement, Any] | None:
     """The agreements that bound the user's change feed; None for every agreement."""
     if reach_of(user).figures == "all":
         return None

@@ -4,8 +4,9 @@ analysts' acknowledge / resolve."""
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
@@ -55,7 +56,7 @@ class Evaluation:
     resolved: int = 0
 
 
-def _effective(rule: Rule, config: RuleConfig | None) -> tuple[bool, dict, int | None]:
+def _effective(rule: Rule, config: RuleConfig | None) -> tuple[bool, dict[str, Any], int | None]:
     if config is None:
         return True, dict(rule.defaults), None
     params = {**rule.defaults, **{k: v for k, v in config.params.items() if k in rule.defaults}}
@@ -114,7 +115,7 @@ def _evaluate(
     for code, rule in RULES.items():
         if rules and code not in rules:
             continue
-        groups: dict[tuple, list[int]] = defaultdict(list)
+        groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
         for agreement_id in agreements:
             enabled, params, severity = _effective(rule, configs.get((agreement_id, code)))
             if enabled:
@@ -328,7 +329,7 @@ def rules_run(
     trigger: str,
     agreement_codes: list[str] | None = None,
     clause_ids: list[int] | None = None,
-    note: dict | None = None,
+    note: dict[str, Any] | None = None,
 ) -> EvaluationRun:
     """Evaluate now and reconcile alerts; recorded as an EvaluationRun (``note`` joins its
     summary).
@@ -362,11 +363,11 @@ def rules_run(
 
 
 @transaction.atomic
-def alert_set_state(*, alert: Alert, state: str, by: AbstractBaseUser, comment: str = "") -> Alert:
+def alert_set_state(*, alert: Alert, state: str, by: User, comment: str = "") -> Alert:
     """An analyst acknowledges, resolves or re-opens an alert; the move is recorded."""
     _lock()  # transitions are written one transaction at a time (the change feed relies on it)
     current = Alert.objects.select_for_update().get(pk=alert.pk)
-    if state not in ALERT_TRANSITIONS[current.state]:
+    if state not in ALERT_TRANSITIONS[State(current.state)]:
         raise ValidationError(f"An alert that is {current.state} cannot become {state}.")
     if state == State.RESOLVED and not comment.strip():
         raise ValidationError("Say why the alert is resolved: the comment is the record.")
@@ -375,7 +376,7 @@ def alert_set_state(*, alert: Alert, state: str, by: AbstractBaseUser, comment: 
         State.ACKNOWLEDGED: Kind.ACKNOWLEDGED,
         State.RESOLVED: Kind.RESOLVED,
         State.OPEN: Kind.REOPENED,
-    }[state]
+    }[State(state)]
     Alert.objects.filter(pk=alert.pk).update(
         state=state, updated_at=now, resolved_at=now if state == State.RESOLVED else None
     )

@@ -2,11 +2,11 @@
 once) and the read-only delivery log with a replay action."""
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -97,14 +97,16 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
             kwargs["form"] = self.add_form
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: WebhookSubscription | None = None) -> list[str]:
-        fields = list((self.add_form if obj is None else self.form).Meta.fields)
-        return fields if obj is None else [*fields, *self.readonly_fields]
+    def get_fields(
+        self, request: HttpRequest, obj: WebhookSubscription | None = None
+    ) -> tuple[str, ...]:
+        fields = tuple((self.add_form if obj is None else self.form).Meta.fields)
+        return fields if obj is None else (*fields, *self.readonly_fields)
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: WebhookSubscription | None = None
-    ) -> Sequence[str]:
-        return [] if obj is None else super().get_readonly_fields(request, obj)
+    ) -> list[str] | tuple[str, ...]:
+        return () if obj is None else super().get_readonly_fields(request, obj)
 
     @admin.display(description="filters")
     def filters(self, obj: WebhookSubscription) -> str:
@@ -122,7 +124,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
         form: forms.ModelForm,
         change: bool,
     ) -> None:
-        if not change:
+        if not change and isinstance(request.user, User):  # the admin requires a signed-in user
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
@@ -163,7 +165,7 @@ class WebhookDeliveryAdmin(RecordAdmin):
     ]
     list_filter = ["status", "subscription"]
     list_select_related = ["subscription", "transition"]
-    fields = [
+    fields = (
         "event_id",
         "subscription",
         "event_type",
@@ -179,7 +181,7 @@ class WebhookDeliveryAdmin(RecordAdmin):
         "delivered_at",
         "replayed_at",
         "payload_pretty",
-    ]
+    )
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
     actions = ["replay"]

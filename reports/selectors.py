@@ -6,11 +6,11 @@ read the observations as they stood at a moment, and the mechanisms' last filed 
 """
 
 import datetime as dt
+from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Model, Q, QuerySet
 
-from accounts.access import reach_of
+from accounts.access import Reader, reach_of
 from agreements.models import Clause, VerificationMechanism
 from agreements.selectors import clauses_watched_for
 from reports.models import (
@@ -22,28 +22,27 @@ from reports.models import (
     ReportStatus,
 )
 
-User = AbstractBaseUser | AnonymousUser
-
+M = TypeVar("M", bound=Model)
 FILED = [ReportStatus.ACCEPTED, ReportStatus.SUPERSEDED]
 
 
-def missions_for_user(*, user: User) -> QuerySet[ObserverMission]:
+def missions_for_user(*, user: Reader) -> QuerySet[ObserverMission]:
     """Missions whose records the user reads and for which it may act: its own for
     observers, every one for analysts and administrators, none otherwise."""
     scope = reach_of(user).records
     if scope == "all":
         return ObserverMission.objects.all()
     if scope == "own":
-        return ObserverMission.objects.filter(members=user)
+        return ObserverMission.objects.filter(members=user.pk)
     return ObserverMission.objects.none()
 
 
-def own_mission_ids(*, user: User) -> QuerySet:
+def own_mission_ids(*, user: Reader) -> QuerySet[ObserverMission, Any]:
     """The ids of the missions ``user`` is a member of, as a subquery."""
-    return ObserverMission.objects.filter(members=user).values("pk")
+    return ObserverMission.objects.filter(members=user.pk).values("pk")
 
 
-def _own(queryset: QuerySet, user: User, path: str) -> QuerySet:
+def _own(queryset: QuerySet[M], user: Reader, path: str) -> QuerySet[M]:
     scope = reach_of(user).records
     if scope == "all":
         return queryset
@@ -52,11 +51,11 @@ def _own(queryset: QuerySet, user: User, path: str) -> QuerySet:
     return queryset.none()
 
 
-def reports_visible_to(*, user: User) -> QuerySet[Report]:
+def reports_visible_to(*, user: Reader) -> QuerySet[Report]:
     return _own(Report.objects.all(), user, "mission")
 
 
-def payloads_visible_to(*, user: User) -> QuerySet[InboundPayload]:
+def payloads_visible_to(*, user: Reader) -> QuerySet[InboundPayload]:
     """Payloads of the user's missions, and those it sent itself (one rejected before its
     mission was read has no mission to be seen through)."""
     scoped = _own(InboundPayload.objects.all(), user, "mission")
@@ -65,24 +64,24 @@ def payloads_visible_to(*, user: User) -> QuerySet[InboundPayload]:
     return scoped
 
 
-def observations_visible_to(*, user: User) -> QuerySet[Observation]:
+def observations_visible_to(*, user: Reader) -> QuerySet[Observation]:
     """Observations of filed (accepted or since corrected) reports the user may read."""
     return _own(Observation.objects.filter(report__status__in=FILED), user, "report__mission")
 
 
-def evidence_files_visible_to(*, user: User) -> QuerySet[EvidenceFile]:
+def evidence_files_visible_to(*, user: Reader) -> QuerySet[EvidenceFile]:
     """Files of reports the user may read, and files staged on its missions."""
     return _own(EvidenceFile.objects.all(), user, "mission")
 
 
-def observations_withheld_from(*, user: User, observations: QuerySet[Observation]) -> int:
+def observations_withheld_from(*, user: Reader, observations: QuerySet[Observation]) -> int:
     """How many of ``observations`` the user may not read (0 for a reader of all)."""
     if reach_of(user).records == "all":
         return 0
     return observations.exclude(report__mission__in=own_mission_ids(user=user)).count()
 
 
-def clauses_reportable_by(*, user: User) -> QuerySet[Clause]:
+def clauses_reportable_by(*, user: Reader) -> QuerySet[Clause]:
     """Clauses a user may attach observations to: for observers, those their missions watch."""
     return clauses_watched_for(user=user)
 

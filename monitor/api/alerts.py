@@ -21,7 +21,12 @@ from monitor.api.serializers import AlertSerializer, CommentSerializer
 from monitor.formats.cap import EVIDENCE_RADIUS_KM
 from monitor.models import Alert
 from monitor.rules import RULES
-from monitor.selectors import alerts_visible_to, alerts_with_evidence_for
+from monitor.selectors import (
+    alerts_visible_to,
+    alerts_with_evidence_for,
+    evidence_shown,
+    transitions_of,
+)
 from monitor.services import alert_set_state
 from reports.formats import csv_stream, geojson_stream
 
@@ -86,13 +91,15 @@ def _alert_geometry(alert: Alert) -> dict | None:
     evidence the reader may see, as a point (CAP's circle; ``radius_km`` in properties)."""
     if alert.clause.geometry:
         return alert.clause.geometry
-    areas = [alert.area] if alert.area_id else list(alert.clause.areas.all())
+    areas = [alert.area] if alert.area else list(alert.clause.areas.all())
     rings = [[_bbox_ring(a)] for a in areas if a.min_lon is not None and a.min_lat is not None]
     if len(rings) == 1:
         return {"type": "Polygon", "coordinates": rings[0]}
     if rings:
         return {"type": "MultiPolygon", "coordinates": rings}
-    located = [o for o in alert.evidence_list if o.latitude is not None and o.longitude is not None]
+    located = [
+        o for o in evidence_shown(alert) if o.latitude is not None and o.longitude is not None
+    ]
     if located:
         last = max(located, key=lambda o: (o.occurred_at, o.pk))
         return {"type": "Point", "coordinates": [last.longitude, last.latitude]}
@@ -256,7 +263,7 @@ def _cap_response(request, alerts: list[Alert], *, many: bool) -> HttpResponse:
 
     base_url = request.build_absolute_uri("/").rstrip("/")
     sender = f"accord-monitor@{request.get_host().split(':')[0]}"
-    items = [(a, a.transition_list, a.evidence_list) for a in alerts]
+    items = [(a, transitions_of(a), evidence_shown(a)) for a in alerts]
     if many:
         body = alerts_as_cap_document(items=items, sender=sender, base_url=base_url)
     else:

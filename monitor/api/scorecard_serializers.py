@@ -30,7 +30,7 @@ class ScorecardPeriodSerializer(serializers.Serializer):
 
 
 class CategoryFiguresSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the JSON key, not Field.label
     clauses = serializers.IntegerField()
     statuses = serializers.DictField(
         child=serializers.IntegerField(), help_text="Clauses by status code."

@@ -163,12 +163,12 @@ class _WeekOfDate(Func):
 
     output_field = DateField()
 
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler, connection, **extra):
         return TruncWeek(*self.source_expressions, output_field=DateField()).as_sql(
             compiler, connection, **extra
         )
 
-    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"(DATE_TRUNC('week', ({sql})::timestamp)::date)", params
 

@@ -7,6 +7,7 @@ published PAM and Colombia Barometer numbers.
 """
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -21,13 +22,13 @@ def implementation_rate(levels: list[int]) -> float | None:
     return round(sum(levels) / (len(levels) * 3) * 100, 1)
 
 
-def levels_as_of(*, clause_ids: QuerySet[Clause], day: dt.date) -> dict[int, int]:
+def levels_as_of(*, clause_ids: QuerySet[Clause, Any], day: dt.date) -> dict[int, int]:
     """Each assessed clause's latest level on ``day``, by clause id."""
     return {
         pk: level
         for pk, level in clauses_with_latest_level(as_of=day)
         .filter(pk__in=clause_ids)
-        .values_list("pk", "latest_level")
+        .values_list("pk", "latest_level")  # type: ignore[misc]  # the selector's annotation
         if level is not None
     }
 
@@ -36,6 +37,6 @@ def clause_levels_on(day: dt.date) -> QuerySet[Clause, tuple[int, int, int]]:
     """(clause id, agreement id, latest level on ``day``) of every assessed clause."""
     return (
         clauses_with_latest_level(as_of=day)
-        .filter(latest_level__isnull=False)
+        .filter(latest_level__isnull=False)  # type: ignore[misc]  # the selector's annotation
         .values_list("pk", "agreement_id", "latest_level")
     )

@@ -20,7 +20,7 @@ def clause_watchers(*, agreement: Agreement, moment: dt.datetime) -> dict[int, l
         ).value
         for m in mechanisms_with_last_filed(
             mechanisms=VerificationMechanism.objects.filter(agreement=agreement), as_of=moment
-        ).values("pk", "reporting_interval", "grace", "active_from", "last_filed")
+        ).values("pk", "reporting_interval", "grace", "active_from", "last_filed")  # type: ignore[misc]
     }
     watchers: dict[int, list[str]] = {}
     for clause_id, mechanism_id, name in VerificationMechanism.clauses.through.objects.filter(
