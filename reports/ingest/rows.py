@@ -7,6 +7,7 @@ nothing. The context is loaded once per payload (a few queries), never per row.
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
@@ -50,29 +51,33 @@ SEVERITY_WORDS = {
 VERIFICATION = {v.lower(): v for v in Observation.Verification.values}
 CLAUSE_KINDS = {Observation.Kind.VIOLATION, Observation.Kind.COMPLIANCE}
 
+
+class ValidRow(NamedTuple):
+    """One observation as validated, in the order of the observations table's columns (a
+    tuple: the writers and the content hash take it as it is)."""
+
+    kind: str
+    clause_id: int | None
+    party_id: int | None
+    occurred_at: dt.datetime
+    place_name: str
+    admin_area: str
+    area_id: int | None
+    latitude: float | None
+    longitude: float | None
+    quantity: int | None
+    severity: int
+    description: str
+    evidence_urls: list[str]
+    source: str
+    source_reliability: str
+    information_credibility: int
+    verification_status: str
+    attributes: dict[str, object]
+
+
 # Columns of the observations table in the order the writers use.
-COLUMNS = [
-    "report_id",
-    "sequence",
-    "kind",
-    "clause_id",
-    "party_id",
-    "occurred_at",
-    "place_name",
-    "admin_area",
-    "area_id",
-    "latitude",
-    "longitude",
-    "quantity",
-    "severity",
-    "description",
-    "evidence_urls",
-    "source",
-    "source_reliability",
-    "information_credibility",
-    "verification_status",
-    "attributes",
-]
+COLUMNS = ["report_id", "sequence", *ValidRow._fields]
 
 
 class RowError(ValueError):
@@ -347,8 +352,8 @@ def _occurred(row: dict, ctx: RowContext) -> dt.datetime:
     return occurred
 
 
-def validate_row(row: dict, ctx: RowContext) -> tuple:
-    """One raw row to a tuple of column values (see COLUMNS, without report and sequence)."""
+def validate_row(row: dict, ctx: RowContext) -> ValidRow:
+    """One raw row to its column values (see COLUMNS, without report and sequence)."""
     if "__error__" in row:
         raise RowError("row", row["__error__"])
     _check_text(row)
@@ -389,7 +394,7 @@ def validate_row(row: dict, ctx: RowContext) -> tuple:
             raise RowError("attributes", f'"{value[:30]}" looks like a spreadsheet formula')
     if clause_id is not None:
         ctx.clauses_touched.add(clause_id)
-    return (
+    return ValidRow(
         kind,
         clause_id,
         party_id,

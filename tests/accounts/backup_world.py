@@ -13,7 +13,8 @@ from accounts.services import api_token_issue
 from monitor.models import Alert, WebhookSubscription
 from monitor.services import alert_set_state
 from reports.evidence import evidence_add
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.ledger import ledger_verify
 from reports.models import Channel, InboundPayload, Report, ReportStatus
 from reports.services import report_set_status
