@@ -1,6 +1,6 @@
 """Writes to reports: the report workflow."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +17,7 @@ from reports.models import (
 
 
 @transaction.atomic
-def report_create(*, report: Report, by: AbstractBaseUser | None, note: str = "") -> Report:
+def report_create(*, report: Report, by: User | None, note: str = "") -> Report:
     """Save a new report and the first row of its status history ("" -> its status)."""
     report.save(force_insert=True)
     ReportStatusChange.objects.create(
@@ -27,9 +27,7 @@ def report_create(*, report: Report, by: AbstractBaseUser | None, note: str = ""
 
 
 @transaction.atomic
-def report_set_status(
-    *, report: Report, status: str, by: AbstractBaseUser | None, note: str = ""
-) -> Report:
+def report_set_status(*, report: Report, status: str, by: User | None, note: str = "") -> Report:
     """Move a report along its workflow (REPORT_TRANSITIONS) with a row of history;
     ValidationError for a transition the map does not allow. Accepting chains the ledger."""
     current = Report.objects.select_for_update().get(pk=report.pk)
@@ -49,7 +47,7 @@ def report_set_status(
 
 
 @transaction.atomic
-def report_submit(*, report: Report, by: AbstractBaseUser) -> InboundPayload:
+def report_submit(*, report: Report, by: User) -> InboundPayload:
     """File a draft entered in the admin through the same pipeline as the API.
 
     The draft becomes read-only at once; its JSON is stored as a payload and ingested, which

@@ -14,7 +14,9 @@ report_accepted = Signal()
 
 
 @receiver(post_delete, sender=EvidenceFile, dispatch_uid="evidence_file_remove")
-def evidence_file_remove(sender, instance: EvidenceFile, **kwargs) -> None:
+def evidence_file_remove(
+    sender: type[EvidenceFile], instance: EvidenceFile, **kwargs: object
+) -> None:
     """A deleted evidence row (a draft report deleted with its files) takes its stored file
     with it, once the deletion is committed: no orphaned evidence left on disk."""
     name, storage = instance.file.name, instance.file.storage

@@ -2,8 +2,9 @@
 is named after the service it wraps."""
 
 import os
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from core.worker import WORKER_BOOT, WORKER_PID
 from reports.ingest import process, receive
@@ -17,11 +18,12 @@ from reports.ingest.claims import lease_owner
     reject_on_worker_lost=True,
     max_retries=8,
 )
-def payload_ingest(self, payload_id: int) -> str:
+def payload_ingest(self: Task[Any, Any], payload_id: int) -> str:
     # In a pool process, the claim is a lease the worker's heartbeat renews. Run eagerly or in
     # the worker's own process (solo pool: its timer waits for the task), nothing renews it.
-    pooled = not self.request.is_eager and os.getpid() != WORKER_PID and self.request.hostname
-    owner = lease_owner(worker=self.request.hostname, boot=WORKER_BOOT) if pooled else ""
+    hostname = self.request.hostname
+    pooled = not self.request.is_eager and os.getpid() != WORKER_PID
+    owner = lease_owner(worker=hostname, boot=WORKER_BOOT) if pooled and hostname else ""
     try:
         return process.payload_ingest(payload_id=payload_id, owner=owner)
     except process.TRANSIENT_ERRORS as exc:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,7 +32,7 @@ def payload_receive(
     content_type: str,
     format: str,
     channel: str,
-    sender: AbstractBaseUser | None,
+    sender: User | None,
     mission: ObserverMission | None = None,
     params: dict[str, Any] | None = None,
     filename: str = "",

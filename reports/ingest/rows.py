@@ -15,6 +15,7 @@ from django.utils import timezone
 from agreements.models import Area, Clause, Party
 from reports.ingest.dates import DateProblem, check_not_future, parse_datetime
 from reports.models import Observation, ObserverMission
+from reports.parsers.base import RawRow
 from reports.parsers.text import refusal, value_problem
 
 MAX_TEXT = {"description": 10_000, "place_name": 200, "admin_area": 200, "source": 200}
@@ -145,7 +146,7 @@ class RowContext:
         return ctx
 
 
-def _text(row: dict, name: str) -> str:
+def _text(row: RawRow, name: str) -> str:
     value = row.get(name)
     if value is None:
         return ""
@@ -163,7 +164,7 @@ def _text(row: dict, name: str) -> str:
     return text
 
 
-def _number(row: dict, name: str, low: float, high: float) -> float | None:
+def _number(row: RawRow, name: str, low: float, high: float) -> float | None:
     value = row.get(name)
     if value is None or value == "":
         return None
@@ -180,7 +181,7 @@ def _number(row: dict, name: str, low: float, high: float) -> float | None:
     return number
 
 
-def _kind(row: dict) -> str:
+def _kind(row: RawRow) -> str:
     value = row.get("kind")
     if value is None or str(value).strip() == "":
         raise RowError(
@@ -197,7 +198,7 @@ def _kind(row: dict) -> str:
     return kind
 
 
-def _severity(row: dict) -> int:
+def _severity(row: RawRow) -> int:
     value = row.get("severity")
     if value is None or value == "":
         return Observation.Severity.MODERATE
@@ -214,7 +215,7 @@ def _severity(row: dict) -> int:
     return level
 
 
-def _grades(row: dict) -> tuple[str, int]:
+def _grades(row: RawRow) -> tuple[str, int]:
     reliability = row.get("source_reliability")
     credibility = row.get("information_credibility")
     grade = row.get("grade")
@@ -235,7 +236,7 @@ def _grades(row: dict) -> tuple[str, int]:
     return reliability, credibility
 
 
-def _urls(row: dict) -> list[str]:
+def _urls(row: RawRow) -> list[str]:
     value = row.get("evidence_urls")
     if value in (None, "", []):
         return []
@@ -248,7 +249,7 @@ def _urls(row: dict) -> list[str]:
     return urls
 
 
-def _quantity(row: dict) -> int | None:
+def _quantity(row: RawRow) -> int | None:
     value = _number(row, "quantity", 0, 2_000_000_000)
     if value is None:
         return None
@@ -258,7 +259,7 @@ def _quantity(row: dict) -> int | None:
 
 
 def _clause(
-    row: dict, ctx: RowContext, kind: str, occurred: dt.datetime, area_id: int | None
+    row: RawRow, ctx: RowContext, kind: str, occurred: dt.datetime, area_id: int | None
 ) -> int | None:
     ref = row.get("clause")
     agreement = str(row.get("agreement") or "").strip()
@@ -326,7 +327,7 @@ def _json_value(value: object) -> object:
     return value
 
 
-def _check_text(row: dict) -> None:
+def _check_text(row: RawRow) -> None:
     """Control characters anywhere in the row, keys included, before any value is quoted
     back in a message (PostgreSQL refuses NUL in text, so it must never reach a column)."""
     for name, value in row.items():
@@ -336,7 +337,7 @@ def _check_text(row: dict) -> None:
             raise RowError(name, refusal(problem))
 
 
-def _occurred(row: dict, ctx: RowContext) -> dt.datetime:
+def _occurred(row: RawRow, ctx: RowContext) -> dt.datetime:
     raw_time = row.get("occurred_at")
     if raw_time in (None, ""):
         raise RowError("occurred_at", "is required")
@@ -352,7 +353,7 @@ def _occurred(row: dict, ctx: RowContext) -> dt.datetime:
     return occurred
 
 
-def validate_row(row: dict, ctx: RowContext) -> ValidRow:
+def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
     """One raw row to its column values (see COLUMNS, without report and sequence)."""
     if "__error__" in row:
         raise RowError("row", row["__error__"])
