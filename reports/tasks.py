@@ -18,7 +18,7 @@ from reports.ingest.claims import lease_owner
     reject_on_worker_lost=True,
     max_retries=8,
 )
-def payload_ingest(self: Task[Any, Any], payload_id: int) -> str:
+def payload_ingest(self: "Task[Any, Any]", payload_id: int) -> str:
     # In a pool process, the claim is a lease the worker's heartbeat renews. Run eagerly or in
     # the worker's own process (solo pool: its timer waits for the task), nothing renews it.
     hostname = self.request.hostname
