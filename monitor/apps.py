@@ -6,6 +6,7 @@ class MonitorConfig(AppConfig):
     name = "monitor"
 
     def ready(self) -> None:
-        # Connect the receivers in every process: an ingest announces its accepted reports
-        # (reports.signals.report_accepted) wherever it runs.
-        from monitor import receivers  # noqa: F401
+        # In every process, not only in workers: the tasks are registered wherever payloads
+        # are ingested, and the receivers hear the reports an ingest accepts there
+        # (reports.signals.report_accepted; reports must not import monitor).
+        from monitor import receivers, tasks  # noqa: F401
