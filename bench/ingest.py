@@ -49,7 +49,7 @@ def wait_done(ids: list[int], timeout: float) -> None:
 
 
 def pipeline(bodies: list[tuple[object, bytes]]) -> float:
-    from reports.ingest.pipeline import payload_receive
+    from reports.ingest.receive import payload_receive
 
     started = time.perf_counter()
     ids = [
@@ -163,7 +163,7 @@ def group_hwm_kb(pgid: int) -> int:
 def peak_rss_for_big_payload(args, mission, target_mb: int) -> tuple[float, int]:
     """Ingest one payload of ``target_mb`` MB in a fresh solo worker; its peak RSS in MB."""
     from demo.loadgen import payload_bodies
-    from reports.ingest.pipeline import payload_receive
+    from reports.ingest.receive import payload_receive
     from reports.models import InboundPayload
 
     probe = next(

@@ -119,7 +119,8 @@ def main() -> None:
     from demo.loadgen import load_generate, payload_bodies
     from monitor.models import Alert
     from monitor.services import alerts_reconcile, rules_evaluate, rules_run
-    from reports.ingest.pipeline import payload_ingest, payload_receive
+    from reports.ingest.process import payload_ingest
+    from reports.ingest.receive import payload_receive
     from reports.models import ObserverMission
 
     started = time.perf_counter()

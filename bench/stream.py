@@ -140,7 +140,7 @@ def run(args) -> None:
     from monitor.aggregates import aggregates_refresh
     from monitor.models import EvaluationRun
     from monitor.services import rules_run
-    from reports.ingest.pipeline import payload_receive
+    from reports.ingest.receive import payload_receive
     from reports.models import ObserverMission
 
     broker = redis.Redis.from_url(args.broker_url)

@@ -28,7 +28,7 @@ app.conf.task_routes = {
 app.conf.beat_schedule = {
     # Often enough that a payload whose worker died is claimed again within about a minute.
     "requeue-stale-payloads": {
-        "task": "reports.requeue_payloads",
+        "task": "reports.payloads_requeue",
         "schedule": float(settings.INGEST_SWEEP_SECONDS),
     },
     "evaluate-all-rules": {"task": "monitor.evaluate_all", "schedule": 300.0},

@@ -280,7 +280,7 @@ LOGGING = {
     "loggers": {
         # One line per task is noise in the embedded mode; workers log with -l INFO anyway.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
-        "reports.ingest.pipeline": {
+        "reports.ingest": {
             "level": env_str("INGEST_LOG_LEVEL", "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO")
         },
         # Its version banner at every start-up of every process; logins and lockouts (the

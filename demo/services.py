@@ -30,7 +30,9 @@ from agreements.loader import agreement_load_file
 from agreements.models import Clause, ImplementationAssessment, VerificationMechanism
 from agreements.services import assessment_record
 from demo.patterns import Schedule, day_rows, demo_data_read
-from reports.ingest.pipeline import bulk_load, payload_ingest, payload_receive
+from reports.ingest.announce import bulk_load
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.ledger import ledger_backfill
 from reports.models import Channel, InboundPayload, ObserverMission, Report
 

@@ -5,7 +5,8 @@ class MonitorConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "monitor"
 
-    def ready(self):
-        # Register the tasks in every process, not only in workers: the ingest pipeline asks
-        # for "monitor.request_evaluation" by name (reports must not import monitor).
-        from monitor import tasks  # noqa: F401
+    def ready(self) -> None:
+        # In every process, not only in workers: the tasks are registered wherever payloads
+        # are ingested, and the receivers hear the reports an ingest accepts there
+        # (reports.signals.report_accepted; reports must not import monitor).
+        from monitor import receivers, tasks  # noqa: F401

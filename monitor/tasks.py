@@ -13,20 +13,6 @@ from monitor.models import EvaluationRun
 from monitor.services import rules_run
 
 
-@shared_task(name="monitor.request_evaluation")
-def request_evaluation(
-    clause_ids: list[int], since: str | None = None, until: str | None = None
-) -> list[int]:
-    """After an ingest, called by name in the ingest's own process (reports does not import
-    monitor): record the touched clauses in their agreements' pending requests, a row write;
-    the doorbell rings only for a request that was not already waiting."""
-    return evaluation_request(
-        clause_ids=clause_ids,
-        since=dt.date.fromisoformat(since) if since else None,
-        until=dt.date.fromisoformat(until) if until else None,
-    )
-
-
 @shared_task(name="monitor.evaluate_agreement", acks_late=True, bind=True, max_retries=5)
 def evaluate_agreement(self, agreement_id: int) -> int | None:
     """The doorbell: run the agreement's pending evaluation request, if one can be claimed."""
@@ -46,7 +32,12 @@ def evaluate_clauses(
     queued before the requests existed still call."""
     try:
         findings = 0
-        for agreement_id in request_evaluation(clause_ids, since, until):
+        agreement_ids = evaluation_request(
+            clause_ids=clause_ids,
+            since=dt.date.fromisoformat(since) if since else None,
+            until=dt.date.fromisoformat(until) if until else None,
+        )
+        for agreement_id in agreement_ids:
             run = evaluation_request_run(agreement_id=agreement_id)
             findings += run.findings if run else 0
         return findings

@@ -20,7 +20,7 @@ from reports.evidence import (
     evidence_check,
     evidence_editable,
 )
-from reports.ingest.pipeline import payload_receive, payload_replay
+from reports.ingest.receive import payload_receive, payload_replay
 from reports.models import (
     Channel,
     ColumnProfile,

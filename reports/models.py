@@ -37,7 +37,13 @@ REPORT_TRANSITIONS: dict[str, set[str]] = {
     ReportStatus.DRAFT: {ReportStatus.SUBMITTED},
     ReportStatus.SUBMITTED: {ReportStatus.ACCEPTED, ReportStatus.REJECTED},
     ReportStatus.ACCEPTED: {ReportStatus.SUPERSEDED},
-    ReportStatus.REJECTED: {ReportStatus.DRAFT},
+    ReportStatus.REJECTED: {
+        ReportStatus.DRAFT,
+        # The ingest: a replayed payload of a rejected admin draft passes (the draft is
+        # rewritten from it and accepted), or a new payload with its external id corrects it.
+        ReportStatus.ACCEPTED,
+        ReportStatus.SUPERSEDED,
+    },
     ReportStatus.SUPERSEDED: set(),
 }
 

@@ -1,6 +1,6 @@
 """Writes to reports: the report workflow."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,10 +17,19 @@ from reports.models import (
 
 
 @transaction.atomic
-def report_set_status(
-    *, report: Report, status: str, by: AbstractBaseUser | None = None, note: str = ""
-) -> Report:
-    """Move a report along its workflow, refusing transitions the map does not allow."""
+def report_create(*, report: Report, by: User | None, note: str = "") -> Report:
+    """Save a new report and the first row of its status history ("" -> its status)."""
+    report.save(force_insert=True)
+    ReportStatusChange.objects.create(
+        report=report, from_status="", to_status=report.status, changed_by=by, note=note
+    )
+    return report
+
+
+@transaction.atomic
+def report_set_status(*, report: Report, status: str, by: User | None, note: str = "") -> Report:
+    """Move a report along its workflow (REPORT_TRANSITIONS) with a row of history;
+    ValidationError for a transition the map does not allow. Accepting chains the ledger."""
     current = Report.objects.select_for_update().get(pk=report.pk)
     if status not in REPORT_TRANSITIONS[current.status]:
         raise ValidationError(
@@ -38,13 +47,13 @@ def report_set_status(
 
 
 @transaction.atomic
-def report_submit(*, report: Report, by: AbstractBaseUser) -> InboundPayload:
+def report_submit(*, report: Report, by: User) -> InboundPayload:
     """File a draft entered in the admin through the same pipeline as the API.
 
     The draft becomes read-only at once; its JSON is stored as a payload and ingested, which
     validates every observation and accepts the report (or rejects it with the problems).
     """
-    from reports.ingest.pipeline import payload_receive
+    from reports.ingest.receive import payload_receive
     from reports.serialize import report_as_json
 
     if report.status == ReportStatus.REJECTED:

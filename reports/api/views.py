@@ -22,7 +22,7 @@ from reports.api.serializers import (
     UploadSerializer,
     accepted_body,
 )
-from reports.ingest.pipeline import payload_receive
+from reports.ingest.receive import payload_receive
 from reports.models import Channel
 from reports.selectors import missions_for_user, payloads_visible_to
 

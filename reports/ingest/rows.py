@@ -7,6 +7,7 @@ nothing. The context is loaded once per payload (a few queries), never per row.
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils import timezone
 from agreements.models import Area, Clause, Party
 from reports.ingest.dates import DateProblem, check_not_future, parse_datetime
 from reports.models import Observation, ObserverMission
+from reports.parsers.base import RawRow
 from reports.parsers.text import refusal, value_problem
 
 MAX_TEXT = {"description": 10_000, "place_name": 200, "admin_area": 200, "source": 200}
@@ -50,29 +52,33 @@ SEVERITY_WORDS = {
 VERIFICATION = {v.lower(): v for v in Observation.Verification.values}
 CLAUSE_KINDS = {Observation.Kind.VIOLATION, Observation.Kind.COMPLIANCE}
 
+
+class ValidRow(NamedTuple):
+    """One observation as validated, in the order of the observations table's columns (a
+    tuple: the writers and the content hash take it as it is)."""
+
+    kind: str
+    clause_id: int | None
+    party_id: int | None
+    occurred_at: dt.datetime
+    place_name: str
+    admin_area: str
+    area_id: int | None
+    latitude: float | None
+    longitude: float | None
+    quantity: int | None
+    severity: int
+    description: str
+    evidence_urls: list[str]
+    source: str
+    source_reliability: str
+    information_credibility: int
+    verification_status: str
+    attributes: dict[str, object]
+
+
 # Columns of the observations table in the order the writers use.
-COLUMNS = [
-    "report_id",
-    "sequence",
-    "kind",
-    "clause_id",
-    "party_id",
-    "occurred_at",
-    "place_name",
-    "admin_area",
-    "area_id",
-    "latitude",
-    "longitude",
-    "quantity",
-    "severity",
-    "description",
-    "evidence_urls",
-    "source",
-    "source_reliability",
-    "information_credibility",
-    "verification_status",
-    "attributes",
-]
+COLUMNS = ["report_id", "sequence", *ValidRow._fields]
 
 
 class RowError(ValueError):
@@ -140,7 +146,7 @@ class RowContext:
         return ctx
 
 
-def _text(row: dict, name: str) -> str:
+def _text(row: RawRow, name: str) -> str:
     value = row.get(name)
     if value is None:
         return ""
@@ -158,7 +164,7 @@ def _text(row: dict, name: str) -> str:
     return text
 
 
-def _number(row: dict, name: str, low: float, high: float) -> float | None:
+def _number(row: RawRow, name: str, low: float, high: float) -> float | None:
     value = row.get(name)
     if value is None or value == "":
         return None
@@ -175,7 +181,7 @@ def _number(row: dict, name: str, low: float, high: float) -> float | None:
     return number
 
 
-def _kind(row: dict) -> str:
+def _kind(row: RawRow) -> str:
     value = row.get("kind")
     if value is None or str(value).strip() == "":
         raise RowError(
@@ -192,7 +198,7 @@ def _kind(row: dict) -> str:
     return kind
 
 
-def _severity(row: dict) -> int:
+def _severity(row: RawRow) -> int:
     value = row.get("severity")
     if value is None or value == "":
         return Observation.Severity.MODERATE
@@ -209,7 +215,7 @@ def _severity(row: dict) -> int:
     return level
 
 
-def _grades(row: dict) -> tuple[str, int]:
+def _grades(row: RawRow) -> tuple[str, int]:
     reliability = row.get("source_reliability")
     credibility = row.get("information_credibility")
     grade = row.get("grade")
@@ -230,7 +236,7 @@ def _grades(row: dict) -> tuple[str, int]:
     return reliability, credibility
 
 
-def _urls(row: dict) -> list[str]:
+def _urls(row: RawRow) -> list[str]:
     value = row.get("evidence_urls")
     if value in (None, "", []):
         return []
@@ -243,7 +249,7 @@ def _urls(row: dict) -> list[str]:
     return urls
 
 
-def _quantity(row: dict) -> int | None:
+def _quantity(row: RawRow) -> int | None:
     value = _number(row, "quantity", 0, 2_000_000_000)
     if value is None:
         return None
@@ -253,7 +259,7 @@ def _quantity(row: dict) -> int | None:
 
 
 def _clause(
-    row: dict, ctx: RowContext, kind: str, occurred: dt.datetime, area_id: int | None
+    row: RawRow, ctx: RowContext, kind: str, occurred: dt.datetime, area_id: int | None
 ) -> int | None:
     ref = row.get("clause")
     agreement = str(row.get("agreement") or "").strip()
@@ -321,7 +327,7 @@ def _json_value(value: object) -> object:
     return value
 
 
-def _check_text(row: dict) -> None:
+def _check_text(row: RawRow) -> None:
     """Control characters anywhere in the row, keys included, before any value is quoted
     back in a message (PostgreSQL refuses NUL in text, so it must never reach a column)."""
     for name, value in row.items():
@@ -331,7 +337,7 @@ def _check_text(row: dict) -> None:
             raise RowError(name, refusal(problem))
 
 
-def _occurred(row: dict, ctx: RowContext) -> dt.datetime:
+def _occurred(row: RawRow, ctx: RowContext) -> dt.datetime:
     raw_time = row.get("occurred_at")
     if raw_time in (None, ""):
         raise RowError("occurred_at", "is required")
@@ -347,8 +353,8 @@ def _occurred(row: dict, ctx: RowContext) -> dt.datetime:
     return occurred
 
 
-def validate_row(row: dict, ctx: RowContext) -> tuple:
-    """One raw row to a tuple of column values (see COLUMNS, without report and sequence)."""
+def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
+    """One raw row to its column values (see COLUMNS, without report and sequence)."""
     if "__error__" in row:
         raise RowError("row", row["__error__"])
     _check_text(row)
@@ -389,7 +395,7 @@ def validate_row(row: dict, ctx: RowContext) -> tuple:
             raise RowError("attributes", f'"{value[:30]}" looks like a spreadsheet formula')
     if clause_id is not None:
         ctx.clauses_touched.add(clause_id)
-    return (
+    return ValidRow(
         kind,
         clause_id,
         party_id,

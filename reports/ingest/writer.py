@@ -11,7 +11,7 @@ from reports.models import Observation
 _JSON_COLUMNS = {COLUMNS.index("evidence_urls"), COLUMNS.index("attributes")}
 
 
-def observations_write(rows: Sequence[tuple]) -> None:
+def observations_write(rows: Sequence[tuple[object, ...]]) -> None:
     """Insert full observation rows (values in COLUMNS order) inside the current transaction."""
     if not rows:
         return
@@ -24,7 +24,7 @@ def observations_write(rows: Sequence[tuple]) -> None:
         )
 
 
-def _copy(rows: Sequence[tuple]) -> None:
+def _copy(rows: Sequence[tuple[object, ...]]) -> None:
     connection.ensure_connection()
     statement = f"COPY {Observation._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
     with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:

@@ -14,7 +14,8 @@ from monitor.models import Alert
 from monitor.services import alert_set_state
 from notify.models import WebhookSubscription
 from reports.evidence import evidence_add
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.ledger import ledger_verify
 from reports.models import Channel, InboundPayload, Report, ReportStatus
 from reports.services import report_set_status

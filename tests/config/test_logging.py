@@ -14,7 +14,7 @@ from django.urls import reverse
 from kombu import Connection
 
 from reports.models import InboundPayload
-from reports.tasks import ingest_payload, requeue_payloads
+from reports.tasks import payload_ingest, payloads_requeue
 from tests.config.conftest import broker_at
 from tests.integration.test_ingest_workers import report_body
 
@@ -28,7 +28,7 @@ def json_log():
     buffer = io.StringIO()
     config["handlers"]["console"].update(formatter="json", stream=buffer)
     config["filters"]["context"]["default"] = None
-    config["loggers"]["reports.ingest.pipeline"] = {"level": "INFO"}
+    config["loggers"]["reports.ingest"] = {"level": "INFO"}
     logging.config.dictConfig(config)
 
     def lines() -> list[dict]:
@@ -126,14 +126,14 @@ def test_the_task_a_request_publishes_carries_its_request_id(client_for, observe
         assert response["X-Request-ID"] == "upload-req-42"
         with Connection("memory://") as conn:
             message = conn.SimpleQueue("ingest").get(timeout=2)
-    assert message.headers["task"] == "reports.ingest_payload"
+    assert message.headers["task"] == "reports.payload_ingest"
     assert message.headers["request_id"] == "upload-req-42"
     assert message.decode()[0] == [response.json()["payload_id"]]
 
 
 def test_a_task_published_outside_a_request_has_no_request_id():
     with broker_at("memory://"):
-        requeue_payloads.apply_async()
+        payloads_requeue.apply_async()
         with Connection("memory://") as conn:
             message = conn.SimpleQueue("ingest").get(timeout=2)
     assert "request_id" not in message.headers
@@ -147,7 +147,7 @@ def test_a_task_run_logs_with_the_request_id_it_carries_and_its_task_id(world, j
         format="json",
         channel="api",
     )
-    result = ingest_payload.apply(args=[payload.pk], headers={"request_id": "carried-7"})
+    result = payload_ingest.apply(args=[payload.pk], headers={"request_id": "carried-7"})
     assert result.get() == "done"
     ingested = [line for line in json_log() if f"payload {payload.pk} ingested" in line["message"]]
     assert len(ingested) == 1

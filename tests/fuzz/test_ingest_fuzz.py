@@ -6,7 +6,8 @@ from django.db import transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload, Observation, Report
 from reports.parsers.text import value_problem
 from tests.fuzz import corpus

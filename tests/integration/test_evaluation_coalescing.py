@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from monitor.models import Alert, EvaluationRequest, EvaluationRun
-from reports.ingest.pipeline import payload_receive
+from reports.ingest.receive import payload_receive
 from reports.models import InboundPayload
 from tests.integration.conftest import ROOT, Worker, wait_for
 

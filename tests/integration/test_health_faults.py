@@ -8,7 +8,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from reports.ingest.pipeline import payloads_requeue
+from reports.ingest.receive import payloads_requeue
 from reports.models import InboundPayload
 from tests.integration.conftest import wait_for
 from tests.integration.test_ingest_workers import report_body
@@ -130,7 +130,7 @@ def test_the_request_id_of_an_upload_is_on_the_workers_json_log_lines(
     )
     assert ingested[0]["request_id"] == "trace-upload-0001"
     assert ingested[0]["task_id"]
-    assert ingested[0]["logger"] == "reports.ingest.pipeline"
+    assert ingested[0]["logger"] == "reports.ingest.process"
 
     def traced_tasks() -> set[str]:
         traced = [line for line in _json_lines(worker) if line["request_id"] == "trace-upload-0001"]

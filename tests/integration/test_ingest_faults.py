@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from config.celery import app as celery_app
-from reports.ingest.pipeline import payload_receive
+from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload, Observation, Report
 from tests.factories import AgreementFactory, ClauseFactory
 from tests.integration.conftest import _reset_pools, wait_for

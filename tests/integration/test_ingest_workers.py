@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from reports.ingest.pipeline import payload_receive, payloads_requeue
+from reports.ingest.receive import payload_receive, payloads_requeue
 from reports.models import InboundPayload, Observation, Report, ReportStatus
 from tests.integration.conftest import wait_for
 

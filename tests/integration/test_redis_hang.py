@@ -19,7 +19,7 @@ from django.db import connection
 
 from accounts.models import ApiToken
 from accounts.services import api_token_issue
-from reports.ingest.pipeline import payloads_requeue
+from reports.ingest.receive import payloads_requeue
 from reports.models import InboundPayload, Observation, Report
 from tests.integration.conftest import ROOT, _free_port, _port_open, wait_for
 from tests.integration.test_ingest_workers import report_body

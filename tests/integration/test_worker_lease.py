@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.ingest.pipeline import payload_receive, payloads_requeue
+from reports.ingest.receive import payload_receive, payloads_requeue
 from reports.models import InboundPayload, Observation, Report
 from tests.integration.conftest import wait_for
 from tests.integration.test_ingest_workers import report_body

@@ -18,7 +18,8 @@ from monitor.aggregates import aggregates_refresh
 from monitor.models import ClauseDay, EvaluationRun, PartyDay
 from monitor.scorecards.agreement import period_figures
 from monitor.tasks import evaluate_clauses
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload, Observation, Report, ReportStatus
 from tests.factories import PartyFactory
 from tests.monitor.raw_figures import period_figures_from_observations

@@ -15,7 +15,7 @@ from monitor.evaluation_queue import (
 )
 from monitor.models import Alert, ClauseDay, EvaluationRequest, EvaluationRun
 from monitor.tasks import evaluate_agreement
-from reports.ingest.pipeline import payload_receive
+from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload
 from tests.factories import AgreementFactory, ClauseFactory
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import ApiToken
 from reports.evidence import content_type_detect
-from reports.ingest.pipeline import payload_ingest
+from reports.ingest.process import payload_ingest
 from reports.ledger import canonical_bytes, ledger_verify
 from reports.models import EvidenceFile, Report, ReportStatus
 from reports.services import report_submit

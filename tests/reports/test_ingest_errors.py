@@ -9,9 +9,11 @@ import pytest
 from django.db import DataError, connection
 from django.utils import timezone
 
-from reports.ingest import pipeline
+from reports.ingest import process, receive
 from reports.ingest.claims import error_text, payload_claim, payload_leases_renew
-from reports.ingest.pipeline import PayloadRejected, payload_ingest, payload_replay
+from reports.ingest.errors import PayloadRejected
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_replay
 from reports.models import Channel, InboundPayload, Observation, Report
 from reports.parsers import PARSERS
 from tests.integration.test_ingest_workers import report_body
@@ -105,7 +107,7 @@ def test_a_rejection_that_cannot_be_written_is_quarantined_instead(world, observ
         raise DataError("invalid byte sequence")
 
     monkeypatch.setitem(PARSERS, "json", _rejecting("row 1, kind: unknown"))
-    monkeypatch.setattr(pipeline, "_write_rejected", refuse)
+    monkeypatch.setattr(process, "_write_rejected", refuse)
     payload = _stored(observer_a)
     assert payload_ingest(payload_id=payload.pk) == State.QUARANTINED
     payload.refresh_from_db()
@@ -176,12 +178,12 @@ def test_the_heartbeat_renews_the_leases_of_live_processes_only(world, settings)
 
 def test_the_sweep_rings_for_a_lapsed_lease(world, monkeypatch):
     rung: list[int] = []
-    monkeypatch.setattr(pipeline, "payload_enqueue", lambda *, payload_id: rung.append(payload_id))
+    monkeypatch.setattr(receive, "payload_enqueue", lambda *, payload_id: rung.append(payload_id))
     held, lapsed = _stored(), _stored()
     for payload in (held, lapsed):
         payload_claim(payload_id=payload.pk, owner=f"w@h:{BOOT}:1")
     _lapse(lapsed)
-    assert pipeline.payloads_requeue() == 1
+    assert receive.payloads_requeue() == 1
     assert rung == [lapsed.pk]
 
 

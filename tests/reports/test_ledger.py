@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from reports import ledger
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.ledger import (
     GENESIS,
     canonical_bytes,

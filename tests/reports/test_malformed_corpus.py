@@ -2,10 +2,12 @@
 
 import pytest
 
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload, Observation, Report
 from tests.factories import AgreementFactory, ClauseFactory
-from tests.reports.malformed import CORPUS, Case
+from tests.reports.malformed import CORPUS
+from tests.reports.malformed.builders import Case
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.parsers.json_report import HEADER_FIELDS, ROW_FIELDS
 from reports.serialize import report_as_json
 from tests.factories import ObservationFactory, ReportFactory

@@ -7,7 +7,8 @@ import json
 import pytest
 import time_machine
 
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.ingest.rows import RowContext, RowError, validate_row
 from reports.models import Channel, InboundPayload, Observation
 from reports.parsers.text import control_character, printable

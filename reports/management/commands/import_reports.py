@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from reports.api.views import EXTENSION_FORMATS
-from reports.ingest.pipeline import payload_ingest, payload_receive
+from reports.ingest.process import payload_ingest
+from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload, ObserverMission
 from reports.parsers import PARSERS
 

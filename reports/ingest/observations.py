@@ -1,0 +1,103 @@
+"""The rows of a report: validated against the mission's context, hashed and written in
+batches, all or nothing."""
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from reports.ingest.errors import PayloadRejected
+from reports.ingest.header import ReportHeader
+from reports.ingest.rows import RowContext, RowError, validate_row
+from reports.ingest.writer import observations_write
+from reports.models import Report
+from reports.parsers import PayloadProblem
+from reports.parsers.base import RawRow
+
+MAX_LISTED_ERRORS = 200
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class ObservationsStored:
+    """What the rows came to: how many, the span of their times, the content's sha256 and the
+    clauses they bear on."""
+
+    count: int
+    earliest: dt.datetime
+    latest: dt.datetime
+    content_sha256: str
+    clause_ids: frozenset[int]
+
+
+def observations_store(
+    *,
+    report: Report,
+    header: ReportHeader,
+    rows: Iterable[tuple[int, RawRow]],
+    progress: Callable[[int], object] | None = None,
+) -> ObservationsStored:
+    """Validate every row and write them to ``report``; PayloadRejected lists every problem
+    (writing stops at the first one, validation goes on), the caller's transaction rolls
+    back what was written."""
+    ctx = RowContext.load(
+        mission=header.mission,
+        agreement_code=header.agreement_code,
+        tz=header.timezone,
+        date_format=header.date_format,
+    )
+    errors: list[str] = []
+    error_total = 0
+    batch: list[tuple[object, ...]] = []
+    count = 0
+    digest = hashlib.sha256(f"{header.mission.code}\n{header.external_id}\n".encode())
+    # A corrected header is new content.
+    _row_hash(digest, (header.title, header.summary, header.period_start, header.period_end))
+    earliest: dt.datetime | None = None
+    latest: dt.datetime | None = None
+    try:
+        for number, raw in rows:
+            try:
+                values = validate_row(raw, ctx)
+            except RowError as exc:
+                error_total += 1
+                if len(errors) < MAX_LISTED_ERRORS:
+                    errors.append(f"row {number}, {exc}")
+                continue
+            count += 1
+            occurred = values.occurred_at
+            earliest = occurred if earliest is None or occurred < earliest else earliest
+            latest = occurred if latest is None or occurred > latest else latest
+            if errors:
+                continue  # keep validating to list every problem, but write nothing more
+            _row_hash(digest, values)
+            batch.append((report.pk, count, *values))
+            if len(batch) >= BATCH_SIZE:
+                observations_write(batch)
+                batch = []
+                if progress:
+                    progress(BATCH_SIZE)
+    except PayloadProblem as problem:
+        raise PayloadRejected([*errors, f"file: {problem}"], error_total + 1) from None
+    if errors:
+        raise PayloadRejected(errors, error_total)
+    if earliest is None or latest is None:
+        raise PayloadRejected(["file: the report has no observations"])
+    observations_write(batch)
+    return ObservationsStored(
+        count=count,
+        earliest=earliest,
+        latest=latest,
+        content_sha256=digest.hexdigest(),
+        clause_ids=frozenset(ctx.clauses_touched),
+    )
+
+
+def _hashable(value: object) -> str:
+    # One instant, one text: the same time written with another offset is the same content.
+    return value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else str(value)
+
+
+def _row_hash(digest: "hashlib._Hash", row: tuple[object, ...]) -> None:
+    digest.update(json.dumps(row, default=_hashable, sort_keys=True).encode())
