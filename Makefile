@@ -37,6 +37,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 
 # Production-style processes (need CELERY_BROKER_URL and DATABASE_URL).
