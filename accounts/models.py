@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history import register
 
-from accounts.audit import AuditedRecords
+from core.history import AuditedRecords
 
 
 class ApiToken(models.Model):

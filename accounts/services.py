@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.audit import history_record_changed
 from accounts.models import ApiToken
+from core.history import history_record_changed
 
 
 def api_token_issue(

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from accounts.audit import AuditedRecords
+from core.history import AuditedRecords
 
 
 class Party(models.Model):

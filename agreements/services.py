@@ -6,8 +6,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.audit import history_bulk_update
 from agreements.models import Agreement, Clause, DateAnchor, ImplementationAssessment
+from core.history import history_bulk_update
 
 
 def _anchor_date(*, anchor: str, agreement: Agreement, other: Clause | None) -> dt.date | None:

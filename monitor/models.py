@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.audit import AuditedRecords
 from agreements.models import Agreement, Area, Clause, Party
+from core.history import AuditedRecords
 from reports.models import Observation
 
 

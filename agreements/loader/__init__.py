@@ -10,10 +10,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.audit import audit_reason, audit_reason_current
 from agreements.loader.checks import _plan_read
 from agreements.loader.results import AgreementFileError, LoadResult
 from agreements.loader.writer import _write
+from core.history import audit_reason, audit_reason_current
 
 __all__ = ["AgreementFileError", "LoadResult", "agreement_load_file", "agreement_load_text"]
 

@@ -8,7 +8,6 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
-from accounts.audit import history_bulk_create
 from agreements.loader.converters import _When
 from agreements.loader.results import LoadResult
 from agreements.loader.sections import _Plan, _Row
@@ -23,6 +22,7 @@ from agreements.models import (
     VerificationMechanism,
 )
 from agreements.services import clause_dates_resolve
+from core.history import history_bulk_create
 
 
 def _assign(obj: models.Model, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -430,4 +430,4 @@ def test_no_bulk_write_on_an_audited_model_bypasses_the_history():
                 match = BULK_WRITE.search(line)
                 if match and not any(relative == path and word in line for path, word in ALLOWED):
                     found.append(f"{relative}: {line.strip()}")
-    assert found == [], "use accounts.audit.history_bulk_create/_update (docs/audit.md)"
+    assert found == [], "use core.history.history_bulk_create/_update (docs/audit.md)"

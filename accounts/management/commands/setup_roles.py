@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from accounts.audit import audit_reason
 from accounts.roles import roles_sync
+from core.history import audit_reason
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.audit import audit_reason
 from agreements.loader import AgreementFileError, LoadResult, agreement_load_file
+from core.history import audit_reason
 
 
 def _summary(result: LoadResult) -> str:

@@ -3,7 +3,7 @@ import warnings
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.audit import audit_reason
+from core.history import audit_reason
 from demo.services import demo_load
 
 

@@ -32,13 +32,14 @@ def audit_reason_current() -> str | None:
     return _reason.get()
 
 
-class AuditedRecords(HistoricalRecords):
+class AuditedRecords(HistoricalRecords):  # type: ignore[misc]  # simple-history is untyped
     """HistoricalRecords that falls back to the reason set by ``audit_reason``."""
 
-    def get_change_reason_for_object(self, instance, history_type, using):
-        return super().get_change_reason_for_object(instance, history_type, using) or (
-            audit_reason_current()
-        )
+    def get_change_reason_for_object(
+        self, instance: models.Model, history_type: str, using: str | None
+    ) -> str | None:
+        reason: str | None = super().get_change_reason_for_object(instance, history_type, using)
+        return reason or audit_reason_current()
 
 
 def _m2m_snapshots_write(model: type[models.Model], rows: Sequence[models.Model]) -> None:
