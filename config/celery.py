@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 # One queue per kind of work, so each can get its own workers.
 app.conf.task_routes = {
     "reports.*": {"queue": "ingest"},
-    "monitor.evaluate*": {"queue": "rules"},
+    "monitor.*": {"queue": "rules"},
     "notify.*": {"queue": "notify"},
 }
 
@@ -31,8 +31,8 @@ app.conf.beat_schedule = {
         "task": "reports.payloads_requeue",
         "schedule": float(settings.INGEST_SWEEP_SECONDS),
     },
-    "evaluate-all-rules": {"task": "monitor.evaluate_all", "schedule": 300.0},
-    "requeue-evaluations": {"task": "monitor.evaluate_requeue", "schedule": 60.0},
+    "evaluate-all-rules": {"task": "monitor.rules_run", "schedule": 300.0},
+    "requeue-evaluations": {"task": "monitor.evaluation_requests_requeue", "schedule": 60.0},
     # Dispatch also runs after every commit of transitions (a signal); this sweep makes a lost
     # doorbell cost a minute at most.
     "dispatch-webhooks": {"task": "notify.transitions_dispatch", "schedule": 60.0},

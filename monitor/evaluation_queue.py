@@ -104,10 +104,13 @@ def _merge(pending: EvaluationRequest, ids: Iterable[int], since, until) -> None
 def evaluation_ring(*, agreement_id: int) -> None:
     """The doorbell: a task for the agreement on the rules queue. A lost ring costs only
     time; the periodic requeue rings again."""
-    from monitor.tasks import evaluate_agreement
+    from monitor import tasks
 
     enqueue(
-        evaluate_agreement, args=[agreement_id], queue="rules", what=f"agreement {agreement_id}"
+        tasks.evaluation_request_run,
+        args=[agreement_id],
+        queue="rules",
+        what=f"agreement {agreement_id}",
     )
 
 

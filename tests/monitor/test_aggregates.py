@@ -17,7 +17,7 @@ from django.conf import settings
 from monitor.aggregates import aggregates_refresh
 from monitor.models import ClauseDay, EvaluationRun, PartyDay
 from monitor.scorecards.agreement import period_figures
-from monitor.tasks import evaluate_clauses
+from monitor.tasks import clauses_evaluate
 from reports.ingest.process import payload_ingest
 from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload, Observation, Report, ReportStatus
@@ -212,7 +212,7 @@ def test_the_rules_task_refreshes_the_aggregates(covered, parties, observer_a):
     payload = ingest(daily_report(day, rows), sender=observer_a)
     assert not ClauseDay.objects.exists()  # the doorbell rings on commit, not in a test
 
-    result = evaluate_clauses.apply(args=[payload.result["clauses"]])
+    result = clauses_evaluate.apply(args=[payload.result["clauses"]])
 
     assert result.successful(), result.traceback
     assert EvaluationRun.objects.filter(trigger=EvaluationRun.Trigger.INGEST).count() == 1
@@ -242,7 +242,7 @@ def test_the_rules_task_is_known_wherever_payloads_are_ingested():
     # A fresh process, as the web server or load_demo: this test process imported it above.
     probe = (
         "import django; django.setup(); from reports import tasks; "
-        "from config.celery import app; print('monitor.evaluate_clauses' in app.tasks)"
+        "from config.celery import app; print('monitor.clauses_evaluate' in app.tasks)"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe],

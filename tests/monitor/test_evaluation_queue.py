@@ -7,14 +7,13 @@ import json
 import pytest
 from django.utils import timezone
 
-from monitor import evaluation_queue
+from monitor import evaluation_queue, tasks
 from monitor.evaluation_queue import (
     evaluation_request,
     evaluation_request_run,
     evaluation_requests_requeue,
 )
 from monitor.models import Alert, ClauseDay, EvaluationRequest, EvaluationRun
-from monitor.tasks import evaluate_agreement
 from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload
 from tests.factories import AgreementFactory, ClauseFactory
@@ -92,7 +91,7 @@ def test_one_run_evaluates_the_union_of_the_requested_clauses(
     for n in range(6):
         file_report(n, "1" if n % 2 else "2", observer_a, django_capture_on_commit_callbacks)
 
-    result = evaluate_agreement.apply(args=[covered.agreement.pk])
+    result = tasks.evaluation_request_run.apply(args=[covered.agreement.pk])
 
     assert result.successful(), result.traceback
     run = EvaluationRun.objects.get()
@@ -106,7 +105,7 @@ def test_one_run_evaluates_the_union_of_the_requested_clauses(
     assert not EvaluationRequest.objects.exists()
     assert rung == [covered.agreement.pk]  # nothing new arrived: no further ring
 
-    assert evaluate_agreement.apply(args=[covered.agreement.pk]).result is None
+    assert tasks.evaluation_request_run.apply(args=[covered.agreement.pk]).result is None
     assert EvaluationRun.objects.count() == 1  # a second doorbell finds nothing to do
 
 
