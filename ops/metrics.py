@@ -150,7 +150,7 @@ def _alerts():
         .values_list("state", "severity", "n")
     )
     counts = {(state, severity): n for state, severity, n in rows}
-    for state in (Alert.State.OPEN, Alert.State.ACKNOWLEDGED):
+    for state in Alert.LIVE_STATES:
         gauge = GaugeMetricFamily(
             f"accord_alerts_{state}",
             f"Alerts currently {state}, by severity.",
