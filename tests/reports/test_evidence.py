@@ -18,7 +18,7 @@ from reports.models import EvidenceFile, Report, ReportStatus
 from reports.services import report_submit
 from tests.api.conftest import assert_error_shape, bearer
 from tests.factories import ObservationFactory, ReportFactory
-from tests.reports.test_admin import END, START, _change_url, _existing_rows, _report_form
+from tests.reports.admin_support import END, START, change_url, existing_rows, report_form
 
 pytestmark = pytest.mark.django_db
 
@@ -387,11 +387,11 @@ def test_a_missing_evidence_file_breaks_the_ledger(client, observer_a, draft_a):
 
 
 def _admin_post(client, report, upload, observation=""):
-    data = _report_form(
+    data = report_form(
         mission=report.mission,
         external_id=report.external_id,
         initial=1,
-        observations=_existing_rows(report),
+        observations=existing_rows(report),
     )
     data.update(
         {
@@ -403,12 +403,12 @@ def _admin_post(client, report, upload, observation=""):
             "evidence_files-2-0-observation": observation,
         }
     )
-    return client.post(_change_url(report), data)
+    return client.post(change_url(report), data)
 
 
 def test_observer_adds_evidence_in_the_admin(client_for, observer_a, draft_a):
     client = client_for(observer_a)
-    page = client.get(_change_url(draft_a))
+    page = client.get(change_url(draft_a))
     assert "add evidence files" in page.content.decode().lower()
     observation = draft_a.observations.get()
     response = _admin_post(
@@ -421,7 +421,7 @@ def test_observer_adds_evidence_in_the_admin(client_for, observer_a, draft_a):
         observer_a,
         observation,
     )
-    page = client.get(_change_url(draft_a)).content.decode()
+    page = client.get(change_url(draft_a)).content.decode()
     assert _download_url(evidence) in page and "scan.pdf" in page
 
 
@@ -436,7 +436,7 @@ def test_the_admin_shows_the_ledger_read_only_and_no_upload_after_acceptance(
     client_for, observer_a, draft_a
 ):
     report = _accept_draft(draft_a, observer_a)
-    page = client_for(observer_a).get(_change_url(report)).content.decode()
+    page = client_for(observer_a).get(change_url(report)).content.decode()
     assert report.ledger_hash in page
     assert 'name="ledger_hash"' not in page
     assert "evidence_files-2-0-upload" not in page
