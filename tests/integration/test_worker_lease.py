@@ -15,7 +15,13 @@ from reports.models import InboundPayload, Observation, Report
 from tests.integration.conftest import wait_for
 from tests.integration.test_ingest_workers import report_body
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    # Each parses and writes 150,000 rows: in parallel, they would starve one another's
+    # heartbeats on a small machine, so they take turns in one test process.
+    pytest.mark.xdist_group("big-payloads"),
+]
 CEILING = 600  # INGEST_CLAIM_TIMEOUT: far beyond these tests, so only a lease can expire
 
 
