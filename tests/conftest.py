@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -68,6 +69,27 @@ class World:
 def _fast_password_hashing(settings):
     # The real hasher costs about a second per user; the tests are about access, not hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+_last_test = {"nodeid": ""}
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_clear(request):
+    """Celery keeps "a result may not be joined here" in one process-wide flag, which eager
+    tasks set and reset around each run; runs from several threads at once can leave it set,
+    and every later ``result.get()`` in this process then refuses. Each test starts clear (in
+    one process a test meets what ran before it in that process, an order xdist shuffles)."""
+    from celery import _state
+
+    if _state.task_join_will_block():
+        warnings.warn(
+            f"Celery's join flag was left set before {request.node.nodeid} "
+            f"(the test before it here: {_last_test['nodeid']})",
+            stacklevel=1,
+        )
+        _state._set_task_join_will_block(False)
+    _last_test["nodeid"] = request.node.nodeid
 
 
 @pytest.fixture
