@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,6 +27,32 @@ from tests.factories import (
 PASSWORD = "correct horse battery"
 
 
+# Started first when the suite runs in several processes (pytest-xdist), slowest first: the
+# longest tests begin while the short ones fill the gaps, instead of one of them starting last.
+SLOW_FIRST = (
+    "tests/integration/test_backup_restore.py",
+    "tests/integration/test_worker_lease.py",
+    "tests/integration/",
+    "tests/api/test_schema.py",
+    "tests/browser/",
+    "tests/accounts/test_access_policy.py",
+    "tests/fuzz/",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # one process: the usual order
+
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (n for n, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)),
+            len(SLOW_FIRST),
+        )
+
+    items.sort(key=rank)  # stable: each group keeps its order
+
+
 @dataclass
 class World:
     agreement: Agreement
@@ -44,6 +71,27 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+_last_test = {"nodeid": ""}
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_clear(request):
+    """Celery keeps "a result may not be joined here" in one process-wide flag, which eager
+    tasks set and reset around each run; runs from several threads at once can leave it set,
+    and every later ``result.get()`` in this process then refuses. Each test starts clear (in
+    one process a test meets what ran before it in that process, an order xdist shuffles)."""
+    from celery import _state
+
+    if _state.task_join_will_block():
+        warnings.warn(
+            f"Celery's join flag was left set before {request.node.nodeid} "
+            f"(the test before it here: {_last_test['nodeid']})",
+            stacklevel=1,
+        )
+        _state._set_task_join_will_block(False)
+    _last_test["nodeid"] = request.node.nodeid
+
+
 @pytest.fixture
 def roles(db):
     roles_sync()
@@ -58,8 +106,8 @@ def _user(username: str, *, role: str | None = None, staff: bool = False, **extr
     return user
 
 
-@pytest.fixture
-def world(db, roles) -> World:
+def world_build() -> World:
+    """The small agreement of the personas: two missions, each watching one clause."""
     agreement = AgreementFactory(code="test-ceasefire", title="Test ceasefire")
     clause_a = ClauseFactory(agreement=agreement, reference="1", title="Ceasefire")
     clause_b = ClauseFactory(
@@ -94,38 +142,60 @@ def world(db, roles) -> World:
     )
 
 
+def persona_build(name: str, world: World):
+    """One persona of ``world`` by its fixture name (``observer_a`` ... ``outsider``)."""
+    if name == "observer_a":
+        user = _user("observer_a", role=OBSERVER, staff=True)
+        world.mission_a.members.add(user)
+        return user
+    if name == "observer_b":
+        user = _user("observer_b", role=OBSERVER, staff=True)
+        world.mission_b.members.add(user)
+        return user
+    if name == "analyst":
+        return _user("analyst", role=ANALYST, staff=True)
+    if name == "api_consumer":
+        return _user("consumer", role=API_CONSUMER)
+    if name == "administrator":
+        return _user("admin", staff=True, is_superuser=True)
+    if name == "outsider":
+        return _user("outsider")
+    raise LookupError(name)
+
+
+@pytest.fixture
+def world(db, roles) -> World:
+    return world_build()
+
+
 @pytest.fixture
 def observer_a(world):
-    user = _user("observer_a", role=OBSERVER, staff=True)
-    world.mission_a.members.add(user)
-    return user
+    return persona_build("observer_a", world)
 
 
 @pytest.fixture
 def observer_b(world):
-    user = _user("observer_b", role=OBSERVER, staff=True)
-    world.mission_b.members.add(user)
-    return user
+    return persona_build("observer_b", world)
 
 
 @pytest.fixture
 def analyst(world):
-    return _user("analyst", role=ANALYST, staff=True)
+    return persona_build("analyst", world)
 
 
 @pytest.fixture
 def api_consumer(world):
-    return _user("consumer", role=API_CONSUMER)
+    return persona_build("api_consumer", world)
 
 
 @pytest.fixture
 def administrator(world):
-    return _user("admin", staff=True, is_superuser=True)
+    return persona_build("administrator", world)
 
 
 @pytest.fixture
 def outsider(world):
-    return _user("outsider")
+    return persona_build("outsider", world)
 
 
 @pytest.fixture

@@ -9,7 +9,13 @@ import pytest
 from kombu import pools
 
 from config.celery import app as celery_app
-from tests.integration.conftest import RedisServer, _fail_or_skip, _free_port, _reset_pools
+from tests.integration.conftest import (
+    RedisServer,
+    _fail_or_skip,
+    _free_port,
+    _reset_pools,
+    redis_server_start,
+)
 
 
 @contextlib.contextmanager
@@ -38,8 +44,7 @@ def live_redis() -> Iterator[RedisServer]:
     """A redis-server of this test's own, and the Celery app using it as its broker."""
     if shutil.which("redis-server") is None:
         _fail_or_skip("redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer(_free_port())
-    server.start()
+    server = redis_server_start()
     try:
         with broker_at(server.url):
             yield server

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -51,6 +52,10 @@ def _needs_postgresql():
     )
 
 
+class PortTaken(RuntimeError):
+    """The free port chosen was taken by another process before the server could bind it."""
+
+
 class RedisServer:
     """A throw-away redis-server on a free port, which a test may stop and start again."""
 
@@ -78,7 +83,27 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for(lambda: _port_open(self.port), timeout=10, what="redis-server to listen")
+        process = self.process
+        # Our process answering, not just something on the port: a port taken meanwhile (by
+        # a parallel test process) makes this redis-server exit, and another's server must
+        # never be mistaken for ours.
+        wait_for(
+            lambda: process.poll() is not None or self._answering_pid() == process.pid,
+            timeout=10,
+            what="redis-server to listen",
+        )
+        if process.poll() is not None:
+            self.process = None
+            raise PortTaken(self.port)
+
+    def _answering_pid(self) -> int | None:
+        client = redis.Redis(port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5)
+        try:
+            return int(client.info("server")["process_id"])
+        except redis.RedisError:
+            return None
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -109,10 +134,21 @@ def _free_port() -> int:
 def redis_server() -> Iterator[RedisServer]:
     if shutil.which("redis-server") is None:
         _fail_or_skip("redis-server is not installed (apt-get install redis-server)")
-    server = RedisServer(_free_port())
-    server.start()
+    server = redis_server_start()
     yield server
     server.stop()
+
+
+def redis_server_start() -> RedisServer:
+    """A started redis-server on a free port (another one if the first is taken meanwhile)."""
+    for _ in range(5):
+        server = RedisServer(_free_port())
+        try:
+            server.start()
+        except PortTaken:
+            continue
+        return server
+    raise AssertionError("no free port for redis-server after 5 attempts")
 
 
 @pytest.fixture

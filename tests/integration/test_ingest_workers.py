@@ -75,6 +75,7 @@ def test_twenty_reports_over_the_api_are_all_ingested_with_exact_counts(
     assert Observation.objects.count() == sum(50 + n for n in range(20))
 
 
+@pytest.mark.xdist_group("big-payloads")  # 150,000 rows: see test_worker_lease.py
 def test_worker_killed_mid_payload_loses_nothing_and_doubles_nothing(
     world, observer_a, start_worker
 ):
@@ -95,9 +96,11 @@ def test_worker_killed_mid_payload_loses_nothing_and_doubles_nothing(
     assert Observation.objects.count() == 0  # the killed transaction left nothing behind
 
     start_worker(claim_timeout=5)
-    time.sleep(5.5)  # the dead worker's claim expires
-    assert payloads_requeue() >= 1  # what celery beat runs every minute
-    wait_for(lambda: all_finished(1), timeout=120, what="the payload to be ingested again")
+    # The dead worker's claim expires (5 s after it was taken), and then the sweep, what celery
+    # beat runs every minute, requeues it.
+    wait_for(lambda: payloads_requeue() >= 1, timeout=30, what="the sweep to requeue the claim")
+    # A deadline, not a speed: 150,000 rows take ~40 s alone, minutes beside a parallel suite.
+    wait_for(lambda: all_finished(1), timeout=300, what="the payload to be ingested again")
     payload.refresh_from_db()
     assert payload.state == "done", payload.last_error
     assert Observation.objects.count() == 150_000

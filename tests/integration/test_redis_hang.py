@@ -65,7 +65,12 @@ def web(broker, tmp_path) -> Iterator[str]:
         start_new_session=True,
     )
     try:
-        wait_for(lambda: _port_open(port), timeout=30, what="gunicorn to listen")
+        wait_for(
+            lambda: process.poll() is not None or _port_open(port),
+            timeout=30,
+            what="gunicorn to listen",
+        )
+        assert process.poll() is None, "gunicorn exited (its port taken meanwhile?)"
         yield f"http://127.0.0.1:{port}"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
