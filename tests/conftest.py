@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import socket
 import threading
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -71,25 +70,24 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-_last_test = {"nodeid": ""}
-
-
 @pytest.fixture(autouse=True)
-def _celery_join_flag_clear(request):
-    """Celery keeps "a result may not be joined here" in one process-wide flag, which eager
-    tasks set and reset around each run; runs from several threads at once can leave it set,
-    and every later ``result.get()`` in this process then refuses. Each test starts clear (in
-    one process a test meets what ran before it in that process, an order xdist shuffles)."""
+def _process_state_clear() -> None:
+    """Each test starts without what earlier tests left in this process's globals: in one
+    process a test meets whatever ran before it there, an order xdist shuffles.
+
+    - core.queue remembers a failed broker for REDIS_RETRY_AFTER seconds (per URL, and the
+      in-process tests all use memory://): a test right after one whose broker failed would
+      find its doorbell silently skipped.
+    - Celery keeps "a result may not be joined here" in one process-wide flag, set and reset
+      around each eager task; eager tasks in several threads at once can leave it set, and
+      every later ``result.get()`` then refuses (seen after test_change_feed_concurrency).
+    """
     from celery import _state
 
-    if _state.task_join_will_block():
-        warnings.warn(
-            f"Celery's join flag was left set before {request.node.nodeid} "
-            f"(the test before it here: {_last_test['nodeid']})",
-            stacklevel=1,
-        )
-        _state._set_task_join_will_block(False)
-    _last_test["nodeid"] = request.node.nodeid
+    from core.queue import broker_rest_forget
+
+    broker_rest_forget()
+    _state._set_task_join_will_block(False)
 
 
 @pytest.fixture
