@@ -54,6 +54,16 @@ class Area(models.Model):
     min_lat = models.FloatField(null=True, blank=True)
     max_lon = models.FloatField(null=True, blank=True)
     max_lat = models.FloatField(null=True, blank=True)
+    geometry = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Optional GeoJSON Polygon or MultiPolygon (lon, lat); decides point in area.",
+    )
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Other spellings a report may use: ["Donetska oblast", "Донецкая область"].',
+    )
     history = AuditedRecords()
 
     class Meta:
@@ -108,6 +118,28 @@ class Agreement(models.Model):
     signed_on = models.DateField(null=True, blank=True)
     in_force_on = models.DateField(null=True, blank=True)
     expires_on = models.DateField(null=True, blank=True)
+    in_force_time = models.TimeField(
+        null=True,
+        blank=True,
+        help_text="Local time (in the agreement's zone) of entry into force, e.g. 00:00.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="IANA zone its dates are read in and its daily figures counted in "
+        '(e.g. "Europe/Kyiv").',
+    )
+
+    class OutOfScopeRows(models.TextChoices):
+        FLAG = "flag", "Store them, flagged with the reason"
+        REJECT = "reject", "Reject them"
+
+    out_of_scope_rows = models.CharField(
+        max_length=10,
+        choices=OutOfScopeRows.choices,
+        default=OutOfScopeRows.FLAG,
+        help_text="Observations dated outside a clause's period or placed outside its areas.",
+    )
     summary = models.TextField(blank=True)
     source_url = models.URLField(blank=True)
     source_note = models.TextField(blank=True, help_text="Where the encoded text comes from.")
@@ -221,6 +253,13 @@ class Clause(models.Model):
     deadline_offset_days = models.IntegerField(null=True, blank=True)
     deadline = models.DateField(null=True, blank=True, help_text="Resolved deadline.")
     deadline_text = models.CharField(max_length=300, blank=True)
+    deadline_time = models.TimeField(
+        null=True, blank=True, help_text="Local time (in the agreement's zone) of the deadline."
+    )
+    notes = models.TextField(
+        blank=True,
+        help_text="Readings of the text: where versions differ and which one is encoded.",
+    )
 
     areas = models.ManyToManyField(Area, blank=True, related_name="clauses")
     geometry = models.JSONField(

@@ -405,3 +405,6 @@ INGEST_MAX_XLSX_SHARED_STRINGS = env_int("INGEST_MAX_XLSX_SHARED_STRINGS", 1_000
 INGEST_MAX_XLSX_SHARED_CHARS = env_int("INGEST_MAX_XLSX_SHARED_CHARS", 50_000_000, minimum=1000)
 # An observation dated further ahead than this is a row error (clocks and zones differ a bit).
 INGEST_FUTURE_TOLERANCE_HOURS = env_int("INGEST_FUTURE_TOLERANCE_HOURS", 48, minimum=0)
+# A report whose period ended more than this many days before it was filed is archival: it
+# counts for its own period, never as present-day monitoring (docs/time.md).
+ARCHIVAL_MARGIN_DAYS = env_int("ARCHIVAL_MARGIN_DAYS", 7, minimum=0)

@@ -46,6 +46,7 @@ class Alert(models.Model):
         RESOLVED = "resolved", "Resolved"
 
     # Live: the condition is still being followed (not resolved, by a person or the engine).
+    # Retrospective alerts (``describes`` set) are never live alerts, whatever their state.
     LIVE_STATES = (State.OPEN, State.ACKNOWLEDGED)
 
     rule = models.CharField(max_length=60)
@@ -65,6 +66,12 @@ class Alert(models.Model):
     details = models.JSONField(default=dict, blank=True)
     digest = models.CharField(max_length=40, blank=True, help_text="Hash of what it shows.")
     evidence = models.ManyToManyField(Observation, blank=True, related_name="alerts")
+    describes = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Retrospective alerts: the moment the finding describes. Empty for live "
+        "alerts.",
+    )
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -76,8 +83,14 @@ class Alert(models.Model):
             # The same condition never has two live alerts, even under concurrent evaluations.
             models.UniqueConstraint(
                 fields=["fingerprint"],
-                condition=~Q(state="resolved"),
+                condition=~Q(state="resolved") & Q(describes__isnull=True),
                 name="alert_one_live_per_fingerprint",
+            ),
+            # A retrospective finding is kept once per moment it describes.
+            models.UniqueConstraint(
+                fields=["fingerprint", "describes"],
+                condition=~Q(state="resolved") & Q(describes__isnull=False),
+                name="alert_one_retrospective_per_moment",
             ),
             models.CheckConstraint(
                 name="alert_severity_1_to_4", condition=Q(severity__gte=1, severity__lte=4)
@@ -142,6 +155,9 @@ class ClauseDay(models.Model):
     access_restricted = models.PositiveIntegerField(default=0)
     information = models.PositiveIntegerField(default=0)
     quantity = models.PositiveBigIntegerField(default=0)
+    outside = models.PositiveIntegerField(
+        default=0, help_text="Observations outside the clause's period or areas (any kind)."
+    )
 
     class Meta:
         constraints = [
@@ -197,7 +213,13 @@ class EvaluationRun(models.Model):
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
-    as_of = models.DateTimeField()
+    as_of = models.DateTimeField(help_text="The moment the picture describes (valid time).")
+    known_at = models.DateTimeField(
+        null=True, blank=True, help_text="What had been filed by then counted (default: now)."
+    )
+    retrospective = models.BooleanField(
+        default=False, help_text="About the past: its findings are retrospective alerts."
+    )
     clauses = models.PositiveIntegerField(default=0)
     findings = models.PositiveIntegerField(default=0)
     opened = models.PositiveIntegerField(default=0)

@@ -28,8 +28,14 @@ def alerts_visible_to(*, user: Reader) -> QuerySet[Alert]:
 
 
 def alerts_live() -> QuerySet[Alert]:
-    """Alerts whose condition is still followed: open or acknowledged."""
-    return Alert.objects.filter(state__in=Alert.LIVE_STATES)
+    """Alerts whose condition is still followed: open or acknowledged, and about the present
+    (retrospective alerts describe a past moment and are never live)."""
+    return Alert.objects.filter(state__in=Alert.LIVE_STATES, describes__isnull=True)
+
+
+def alerts_retrospective() -> QuerySet[Alert]:
+    """Findings about past moments (``describes`` set), kept apart from the live alerts."""
+    return Alert.objects.filter(describes__isnull=False)
 
 
 def transitions_visible_to(*, user: Reader) -> QuerySet[AlertTransition]:

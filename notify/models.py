@@ -27,6 +27,10 @@ class WebhookSubscription(models.Model):
         max_length=100, help_text="Standard Webhooks format: whsec_ + base64 of the key."
     )
     is_active = models.BooleanField(default=True)
+    include_retrospective = models.BooleanField(
+        default=False,
+        help_text="Also push retrospective alerts (findings about past dates); live only if off.",
+    )
     agreements = models.ManyToManyField(
         Agreement, blank=True, related_name="+", help_text="Empty: every agreement."
     )

@@ -15,6 +15,16 @@ class ObserverMission(models.Model):
     mechanisms = models.ManyToManyField(VerificationMechanism, related_name="missions", blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="missions", blank=True)
     is_active = models.BooleanField(default=True)
+    active_from = models.DateField(null=True, blank=True, help_text="Start of its mandate.")
+    active_until = models.DateField(
+        null=True, blank=True, help_text="End of its mandate: no report is expected after it."
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="IANA zone its dates without an offset are read in; a date without a time "
+        "is that calendar day there.",
+    )
     description = models.TextField(blank=True)
 
     class Meta:
@@ -77,6 +87,12 @@ class Report(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
     content_sha256 = models.CharField(max_length=64, blank=True)
+    archival = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Filed more than ARCHIVAL_MARGIN_DAYS after its period ended: it counts for "
+        "its own period, not as present-day monitoring.",
+    )
     # The mission's tamper-evident chain of accepted reports (reports.ledger, docs/ledger.md).
     # Written once, when the report is accepted; never rewritten.
     ledger_seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -195,6 +211,26 @@ class Observation(models.Model):
         db_index=False,
     )
     occurred_at = models.DateTimeField()
+    occurred_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The calendar day it happened: the date given, or the day in the "
+        "agreement's zone.",
+    )
+    date_only = models.BooleanField(
+        default=False, db_default=False, help_text="Sent as a date without a time."
+    )
+    outside_period = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Dated outside its clause's or agreement's period.",
+    )
+    outside_area = models.BooleanField(
+        default=False, db_default=False, help_text="Placed outside its clause's areas."
+    )
+    scope_note = models.CharField(
+        max_length=300, blank=True, db_default="", help_text="Why it is flagged."
+    )
     place_name = models.CharField(max_length=200, blank=True)
     admin_area = models.CharField(max_length=200, blank=True)
     area = models.ForeignKey(
