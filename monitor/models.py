@@ -69,8 +69,7 @@ class Alert(models.Model):
     describes = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Retrospective alerts: the moment the finding describes. Empty for live "
-        "alerts.",
+        help_text="Retrospective alerts: the moment the finding describes. Empty for live alerts.",
     )
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
