@@ -45,7 +45,8 @@ ALERT_TRANSITIONS = {
 
 @dataclass
 class Evaluation:
-    as_of: dt.datetime
+    as_of: dt.datetime  # the moment the picture describes
+    known_at: dt.datetime  # which filings count
     findings: list[Finding] = field(default_factory=list)
     per_rule: dict[str, int] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
@@ -66,16 +67,20 @@ def _effective(rule: Rule, config: RuleConfig | None) -> tuple[bool, dict[str, A
 def rules_evaluate(
     *,
     as_of: dt.datetime | None = None,
+    known_at: dt.datetime | None = None,
     agreement_codes: list[str] | None = None,
     clause_ids: list[int] | None = None,
     rules: list[str] | None = None,
 ) -> Evaluation:
     """Run the rules over the clauses in scope and return the findings; writes nothing.
 
+    ``as_of`` is the moment the picture describes, ``known_at`` which filings count (default
+    now, so archival reports filed today count for the past they describe; docs/time.md).
     Each rule runs one set-based query (a few at most) per distinct parameter set, whatever
     the number of clauses.
     """
-    as_of = as_of or timezone.now()
+    known_at = known_at or timezone.now()
+    as_of = as_of or known_at
     scope = Clause.objects.all()
     if agreement_codes:
         scope = scope.filter(agreement__code__in=agreement_codes)
@@ -88,10 +93,10 @@ def rules_evaluate(
         (c.agreement_id, c.rule): c for c in RuleConfig.objects.filter(agreement_id__in=agreements)
     }
     in_force = clauses_in_force(scope, as_of)
-    result = Evaluation(as_of=as_of, agreements=agreements)
+    result = Evaluation(as_of=as_of, known_at=known_at, agreements=agreements)
     with transaction.atomic():
         _work_mem()
-        _evaluate(result, in_force, agreements, configs, rules, as_of)
+        _evaluate(result, in_force, agreements, configs, rules)
     result.clauses = scope.count()
     return result
 
@@ -110,7 +115,6 @@ def _evaluate(
     agreements: list[int],
     configs: dict[tuple[int, str], RuleConfig],
     rules: list[str] | None,
-    as_of: dt.datetime,
 ) -> None:
     for code, rule in RULES.items():
         if rules and code not in rules:
@@ -125,7 +129,11 @@ def _evaluate(
         for (params, severity), agreement_ids in groups.items():
             clauses = in_force.filter(agreement_id__in=agreement_ids)
             findings = rule.find(
-                clauses=clauses, as_of=as_of, params=dict(params), severity=severity
+                clauses=clauses,
+                as_of=result.as_of,
+                known_at=result.known_at,
+                params=dict(params),
+                severity=severity,
             )
             result.findings.extend(findings)
             found += len(findings)

@@ -9,7 +9,7 @@ from agreements.models import Clause
 from agreements.selectors import clauses_in_force
 from monitor.selectors import alerts_live
 from reports.models import Observation
-from reports.selectors import observations_at
+from reports.selectors import observations_counted
 
 # Most telling first: a clause that is violated is shown as violated even if also stale.
 STATUS_BY_RULE = [
@@ -55,7 +55,7 @@ def clauses_current_status(clauses: QuerySet[Clause] | list[Clause]) -> dict[int
         clauses_in_force(Clause.objects.filter(pk__in=ids), now).values_list("pk", flat=True)
     )
     complied = set(
-        observations_at(now)
+        observations_counted(now)
         .filter(clause_id__in=ids, kind=Observation.Kind.COMPLIANCE)
         .values_list("clause_id", flat=True)
         .distinct()

@@ -303,6 +303,8 @@ class Observation(models.Model):
                     "source",
                     "quantity",
                     "area",
+                    "outside_period",
+                    "outside_area",
                 ],
                 name="obs_kind_time_idx",
             ),

@@ -86,17 +86,24 @@ def clauses_reportable_by(*, user: Reader) -> QuerySet[Clause]:
     return clauses_watched_for(user=user)
 
 
-def observations_at(as_of: dt.datetime) -> QuerySet[Observation]:
-    """Observations as known at ``as_of``: of reports accepted by then and not yet corrected
-    then."""
+def observations_known(known_at: dt.datetime) -> QuerySet[Observation]:
+    """Observations as known at ``known_at`` (the second clock, docs/time.md): of reports
+    accepted by then and not yet corrected then, whatever dates they describe. Callers bound
+    ``occurred_at`` by the first clock, ``as_of``."""
     return Observation.objects.filter(
-        Q(report__status=ReportStatus.ACCEPTED, report__filed_at__lte=as_of)
+        Q(report__status=ReportStatus.ACCEPTED, report__filed_at__lte=known_at)
         | Q(
             report__status=ReportStatus.SUPERSEDED,
-            report__filed_at__lte=as_of,
-            report__superseded_by__filed_at__gt=as_of,
+            report__filed_at__lte=known_at,
+            report__superseded_by__filed_at__gt=known_at,
         )
     )
+
+
+def observations_counted(known_at: dt.datetime) -> QuerySet[Observation]:
+    """Those of ``observations_known`` that count against their clause: not flagged as
+    dated outside its period or placed outside its areas (they are counted apart)."""
+    return observations_known(known_at).filter(outside_period=False, outside_area=False)
 
 
 def mechanisms_with_last_filed(

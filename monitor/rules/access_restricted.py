@@ -7,7 +7,7 @@ from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, register
 from monitor.rules.queries import latest_observation_ids
 from reports.models import Observation
-from reports.selectors import observations_at
+from reports.selectors import observations_counted
 
 
 @register
@@ -24,9 +24,9 @@ class AccessRestricted(Rule):
     defaults = {"window_days": 14}
     time_based = True
 
-    def find(self, *, clauses, as_of, params, severity):
+    def find(self, *, clauses, as_of, known_at, params, severity):
         window = as_of - dt.timedelta(days=params["window_days"])
-        restricted = observations_at(as_of).filter(
+        restricted = observations_counted(known_at).filter(
             kind=Observation.Kind.ACCESS_RESTRICTED, occurred_at__gt=window, occurred_at__lte=as_of
         )
         on_clause = restricted.filter(clause__in=clauses)

@@ -49,7 +49,10 @@ class Rule:
     """A rule flags clauses with one set-based query over all clauses in scope.
 
     Subclasses set ``code``, ``title``, ``default_severity``, ``defaults`` (parameters) and
-    implement ``find``; they must never issue a query per clause.
+    implement ``find``; they must never issue a query per clause. ``find`` gets both clocks
+    (docs/time.md): ``as_of``, the moment the picture describes (windows run back from it,
+    clauses and mechanisms are taken as they stood then), and ``known_at``, which filings
+    count.
     """
 
     code: ClassVar[str]
@@ -64,6 +67,7 @@ class Rule:
         *,
         clauses: QuerySet[Clause],
         as_of: dt.datetime,
+        known_at: dt.datetime,
         params: dict[str, Any],
         severity: int | None,
     ) -> list[Finding]:

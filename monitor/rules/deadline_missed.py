@@ -3,7 +3,7 @@ from django.db.models import Exists, F, OuterRef
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, long_date, register
 from reports.models import Observation
-from reports.selectors import observations_at
+from reports.selectors import observations_counted
 
 
 @register
@@ -19,8 +19,8 @@ class DeadlineMissed(Rule):
     default_severity = Severity.HIGH
     time_based = True
 
-    def find(self, *, clauses, as_of, params, severity):
-        complied = observations_at(as_of).filter(
+    def find(self, *, clauses, as_of, known_at, params, severity):
+        complied = observations_counted(known_at).filter(
             kind=Observation.Kind.COMPLIANCE, clause=OuterRef("pk"), occurred_at__lte=as_of
         )
         rows = (

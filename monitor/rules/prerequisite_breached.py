@@ -7,7 +7,7 @@ from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, clause_label, register
 from monitor.rules.queries import latest_observation_ids
 from reports.models import Observation
-from reports.selectors import observations_at
+from reports.selectors import observations_counted
 
 
 @register
@@ -23,9 +23,9 @@ class PrerequisiteBreached(Rule):
     default_severity = Severity.HIGH
     defaults = {"window_days": 30}
 
-    def find(self, *, clauses, as_of, params, severity):
+    def find(self, *, clauses, as_of, known_at, params, severity):
         window = as_of - dt.timedelta(days=params["window_days"])
-        violated = observations_at(as_of).filter(
+        violated = observations_counted(known_at).filter(
             kind=Observation.Kind.VIOLATION, occurred_at__gt=window, occurred_at__lte=as_of
         )
         through = Clause.prerequisites.through

@@ -29,7 +29,7 @@ class StaleMonitoring(Rule):
     default_severity = Severity.MODERATE
     time_based = True
 
-    def find(self, *, clauses, as_of, params, severity):
+    def find(self, *, clauses, as_of, known_at, params, severity):
         day = as_of.date()
         through = VerificationMechanism.clauses.through
         # Exists, not a join on the clauses: joining mechanism x clauses x reports before the

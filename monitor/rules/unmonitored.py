@@ -12,7 +12,7 @@ class Unmonitored(Rule):
     description = "The clause is in force and no active verification mechanism covers it."
     default_severity = Severity.MODERATE
 
-    def find(self, *, clauses, as_of, params, severity):
+    def find(self, *, clauses, as_of, known_at, params, severity):
         rows = (
             clauses.annotate(watched=watched_by_active_mechanism(as_of))
             .filter(watched=False)

@@ -12,14 +12,14 @@ from monitor.rules.queries import (
     verification_levels_at_least,
 )
 from reports.models import Observation
-from reports.selectors import observations_at
+from reports.selectors import observations_counted
 
 GROUP = ["clause_id", "party_id"]
 
 
-def violations(clauses, as_of, params):
+def violations(clauses, as_of, known_at, params):
     window = dt.timedelta(days=params["window_days"])
-    return observations_at(as_of).filter(
+    return observations_counted(known_at).filter(
         kind=Observation.Kind.VIOLATION,
         clause__in=clauses,
         occurred_at__gt=as_of - window,
@@ -47,8 +47,8 @@ class ViolationRecorded(Rule):
         "min_verification": "unverified",
     }
 
-    def find(self, *, clauses, as_of, params, severity):
-        observed = violations(clauses, as_of, params)
+    def find(self, *, clauses, as_of, known_at, params, severity):
+        observed = violations(clauses, as_of, known_at, params)
         figures = {
             "n": Count("id"),
             "worst": Max("severity"),

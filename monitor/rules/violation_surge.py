@@ -6,7 +6,7 @@ from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, clause_label, register
 from monitor.rules.queries import latest_observation_ids
 from reports.models import Observation
-from reports.selectors import observations_at
+from reports.selectors import observations_counted
 
 
 @register
@@ -23,10 +23,10 @@ class ViolationSurge(Rule):
     defaults = {"recent_days": 7, "baseline_days": 56, "multiple": 3.0, "min_count": 5}
     time_based = True
 
-    def find(self, *, clauses, as_of, params, severity):
+    def find(self, *, clauses, as_of, known_at, params, severity):
         recent_start = as_of - dt.timedelta(days=params["recent_days"])
         baseline_start = recent_start - dt.timedelta(days=params["baseline_days"])
-        base = observations_at(as_of).filter(
+        base = observations_counted(known_at).filter(
             kind=Observation.Kind.VIOLATION,
             clause__in=clauses,
             occurred_at__gt=baseline_start,

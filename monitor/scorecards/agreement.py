@@ -26,7 +26,7 @@ from monitor.scorecards.cards import (
 from monitor.scorecards.levels import implementation_rate, levels_as_of
 from monitor.status import status_from_rules
 from reports.models import Observation
-from reports.selectors import observations_at
+from reports.selectors import observations_counted
 
 
 def agreement_scorecard(
@@ -117,7 +117,7 @@ def _complied_on_record(
     # The daily aggregates hold today's reports; as of a past date only what had been filed
     # (and not yet corrected) by then counts, as for the rules.
     return set(
-        observations_at(as_of)
+        observations_counted(as_of)
         .filter(
             clause__agreement=agreement,
             kind=Observation.Kind.COMPLIANCE,

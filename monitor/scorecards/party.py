@@ -19,7 +19,7 @@ from monitor.scorecards.cards import (
 )
 from monitor.status import status_from_rules
 from reports.models import Observation
-from reports.selectors import observations_at
+from reports.selectors import observations_counted
 
 # A party may be bound by thousands of clauses: their long texts and timestamps stay unread.
 PARTY_CARD_DEFERRED = [
@@ -122,7 +122,7 @@ def party_violations(
             Agreement.objects.filter(pk__in={r[0] for r in rows}).values_list("pk", "code")
         )
         return {(codes[agreement_id], category): n for agreement_id, category, n in rows}
-    violations = observations_at(as_of).filter(party=party, kind=Observation.Kind.VIOLATION)
+    violations = observations_counted(as_of).filter(party=party, kind=Observation.Kind.VIOLATION)
     if agreements is not None:
         violations = violations.filter(clause__agreement__in=agreements)
     return {

@@ -25,7 +25,8 @@ PREREQUISITE = "clause.prerequisite_breached"
 
 
 def findings(rule: str, as_of: dt.datetime = AS_OF) -> list:
-    return rules_evaluate(as_of=as_of, rules=[rule]).findings
+    # Both clocks at the same moment: what had been filed by then, about then.
+    return rules_evaluate(as_of=as_of, known_at=as_of, rules=[rule]).findings
 
 
 def flagged(rule: str, as_of: dt.datetime = AS_OF) -> set[int]:
