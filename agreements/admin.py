@@ -24,6 +24,15 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _span(span: dt.timedelta) -> str:
+    """ "1 day", "7 days", "12 hours", "1 day 12 hours"."""
+    days, hours = span.days, span.seconds // 3600
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if hours or not parts:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    return " ".join(parts)
+
+
 def active_period_text(
     *, active_from: dt.date | None, active_until: dt.date | None, today: dt.date | None = None
 ) -> str:
@@ -286,11 +295,10 @@ class VerificationMechanismAdmin(AuditedAdmin):
     list_display = [
         "name",
         "agreement",
+        "active_period",
+        "expected",
         "kind",
         "responsible_party",
-        "reporting_interval",
-        "grace",
-        "active_period",
         "covered",
     ]
     list_filter = ["kind", "agreement"]
@@ -303,6 +311,12 @@ class VerificationMechanismAdmin(AuditedAdmin):
     @admin.display(description="active period", ordering="active_until")
     def active_period(self, obj: VerificationMechanism) -> str:
         return active_period_text(active_from=obj.active_from, active_until=obj.active_until)
+
+    @admin.display(description="reports expected", ordering="reporting_interval")
+    def expected(self, obj: VerificationMechanism) -> str:
+        every = _span(obj.reporting_interval)
+        every = "every day" if every == "1 day" else f"every {every}"
+        return f"{every}, {_span(obj.grace)} of grace" if obj.grace else every
 
     @admin.display(description="covers clauses")
     def covered(self, obj: VerificationMechanism) -> str:

@@ -250,3 +250,14 @@ def test_cadence_is_one_grouped_query_for_any_number_of_mechanisms(
     with django_assert_num_queries(1):
         rows = list(mechanisms_with_last_covered(as_of=NOW, known_at=NOW).values("last_covered"))
     assert len(rows) == 2
+
+
+def test_mechanism_admin_shows_the_active_period_and_cadence_in_words(
+    weekly, client_for, admin_user
+):
+    weekly.mechanism_a.active_until = dt.date(2022, 3, 31)
+    weekly.mechanism_a.save()
+    page = client_for(admin_user).get("/admin/agreements/verificationmechanism/").content.decode()
+    assert "ended on 31 March 2022" in page
+    assert "every 7 days, 1 day of grace" in page
+    assert "every day, 12 hours of grace" in page  # mechanism B
