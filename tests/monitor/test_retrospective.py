@@ -10,6 +10,8 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.urls import reverse
+from prometheus_client.parser import text_string_to_metric_families
 
 from agreements.models import Agreement
 from monitor.models import Alert, AlertTransition, EvaluationRun
@@ -234,3 +236,51 @@ def test_clocks_no_alert_can_hold_are_refused(world, clock, as_of, known_at, mes
     with pytest.raises(ValueError, match=message):
         rules_run(trigger="command", as_of=as_of, known_at=known_at)
     assert not Alert.objects.exists() and not EvaluationRun.objects.exists()
+
+
+# --- the analysts' inbox and the metrics -----------------------------------------------------
+
+
+def test_the_alert_admin_lists_the_present_unless_asked(clocks, client_for, analyst):
+    retrospective_run(agreement_codes=["minsk-ii"])
+    client = client_for(analyst)
+    url = reverse("admin:monitor_alert_changelist")
+    past = violation_alert(clocks)
+    inbox = client.get(url).content.decode()
+    assert past.title not in inbox  # "As of 20 February 2022: ..." stays out of the inbox
+    assert alerts_live().first().title in inbox
+    assert "The present (live)" in inbox and "Past dates (retrospective)" in inbox
+    listing = client.get(url, {"about": "past", "rule": VIOLATIONS}).content.decode()
+    assert past.title in listing
+    assert "20 February 2022 (a retrospective finding about that date)" in listing
+    both = client.get(url, {"about": "all"}).content.decode()
+    assert past.title in both and alerts_live().first().title in both
+    page = client.get(reverse("admin:monitor_alert_change", args=[past.pk])).content.decode()
+    assert "20 February 2022 (a retrospective finding about that date)" in page
+
+
+def test_analysts_acknowledge_a_retrospective_alert_in_the_admin(clocks, client_for, analyst):
+    retrospective_run(agreement_codes=["minsk-ii"])
+    past = violation_alert(clocks)
+    response = client_for(analyst).post(
+        reverse("admin:monitor_alert_transition", args=[past.pk]),
+        {"state": "acknowledged", "comment": ""},
+    )
+    assert response.status_code == 302
+    past.refresh_from_db()
+    assert past.state == State.ACKNOWLEDGED
+
+
+def test_the_live_alert_gauges_count_live_alerts_only(clocks, client):
+    retrospective_run(agreement_codes=["minsk-ii"])
+    text = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    live_open = sum(v for (name, _), v in samples.items() if name == "accord_alerts_open")
+    assert live_open == alerts_live().filter(state=State.OPEN).count()
+    assert samples[("accord_alerts_retrospective_unresolved", ())] == (
+        alerts_retrospective().filter(state__in=Alert.LIVE_STATES).count()
+    )
