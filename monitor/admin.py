@@ -33,7 +33,7 @@ class ClockFilter(admin.SimpleListFilter):
     about past dates, e.g. from an archival backfill) can number thousands and are not
     today's work, so they are listed only on request rather than mixed in with a label."""
 
-    title = "about"
+    title = "moment described"
     parameter_name = "about"
     CLOCKS: dict[str | None, bool | None] = {None: False, "past": True, "all": None}
 
@@ -96,7 +96,7 @@ class AlertAdmin(RecordAdmin):
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
         if request.GET.get(ClockFilter.parameter_name):  # retrospective alerts are listed
-            columns.insert(1, "describes_label")
+            columns.insert(1, "describes_day")
         return columns
 
     inlines = [TransitionInline]
@@ -130,6 +130,10 @@ class AlertAdmin(RecordAdmin):
         return Severity(obj.severity).label
 
     @admin.display(description="describes", ordering="describes")
+    def describes_day(self, obj: Alert) -> str:
+        return long_date(obj.describes) if obj.describes else "the present"
+
+    @admin.display(description="describes")
     def describes_label(self, obj: Alert) -> str:
         if obj.describes is None:
             return "the present (a live alert)"

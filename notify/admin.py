@@ -42,6 +42,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
             "rules",
             "include_retrospective",
         ]
+        labels = {"include_retrospective": "Include retrospective alerts"}
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
