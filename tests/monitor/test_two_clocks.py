@@ -13,6 +13,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from core.params import ParameterError, known_at_param
+from monitor import tasks
 from monitor.clocks import RETROSPECTIVE_MARGIN, clocks_check, evaluation_is_retrospective
 from monitor.models import Alert, EvaluationRun
 from monitor.selectors import alerts_live, alerts_retrospective
@@ -149,3 +150,13 @@ def test_a_bad_known_at_says_what_it_must_be(value):
         known_at_param({"known_at": value})
     assert caught.value.name == "known_at"
     assert "YYYY-MM-DD" in caught.value.message or "from 1900" in caught.value.message
+
+
+def test_the_rules_task_runs_a_retrospective_evaluation_when_given_a_past_as_of(world, clock):
+    clocks_world_build()
+    tasks.rules_run(as_of=AS_OF.isoformat())
+    run = EvaluationRun.objects.get()
+    assert (run.retrospective, run.as_of, run.trigger) == (True, AS_OF, "command")
+    assert alerts_retrospective().filter(rule=VIOLATIONS, describes=AS_OF).exists()
+    tasks.rules_run()  # the beat's call: the present
+    assert EvaluationRun.objects.filter(retrospective=False, trigger="periodic").exists()
