@@ -1,6 +1,8 @@
 """Scorecards over the API: the overview, an agreement's and a party's, as JSON described field
 by field in the schema (monitor.api.scorecard_serializers)."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.permissions import AlertReaders, ReadScope
 from agreements.models import Party
 from agreements.selectors import agreements_with_figures_for
-from core.params import FIRST_DAY, LAST_DAY, as_of_param, window_param
+from core.params import FIRST_DAY, LAST_DAY, as_of_param, known_at_param, window_param
 from monitor.api.scorecard_serializers import (
     AgreementScorecardSerializer,
     OverviewRowSerializer,
@@ -27,6 +29,13 @@ AS_OF_PARAM = OpenApiParameter(
     OpenApiTypes.DATE,
     description=f"The data as it stood that day ({FIRST_DAY} to {LAST_DAY}).",
 )
+KNOWN_AT_PARAM = OpenApiParameter(
+    "known_at",
+    OpenApiTypes.STR,
+    description="What had been filed by then counts: YYYY-MM-DD (the end of that day, UTC) or "
+    "YYYY-MM-DDTHH:MM (UTC unless an offset is given). Default: now.",
+)
+CLOCK_PARAMS = [AS_OF_PARAM, KNOWN_AT_PARAM]
 WINDOW_PARAMS = [
     OpenApiParameter(
         "from",
@@ -41,19 +50,31 @@ WINDOW_PARAMS = [
 ]
 
 
+def _clocks(request: Request) -> dict[str, Any]:
+    """The two clocks for a scorecard: ``as_of`` and, when given, ``known_at`` (a moment
+    after now is now: nothing has been filed later)."""
+    clocks: dict[str, Any] = {"as_of": as_of_param(request.query_params)}
+    known_at = known_at_param(request.query_params)
+    if known_at is not None:
+        clocks["known_at"] = min(known_at, timezone.now())
+    return clocks
+
+
 class AgreementScorecardView(APIView):
     permission_classes = [AlertReaders, ReadScope]
 
     @extend_schema(
         summary="An agreement's compliance scorecard",
-        parameters=[AS_OF_PARAM, *WINDOW_PARAMS],
+        parameters=[*CLOCK_PARAMS, *WINDOW_PARAMS],
         responses=AgreementScorecardSerializer,
     )
     def get(self, request: Request, code: str) -> Response:
         agreement = get_object_or_404(agreements_with_figures_for(user=request.user), code=code)
-        as_of = as_of_param(request.query_params)
-        period = window_param(request.query_params, until=(as_of or timezone.now()).date())
-        card = agreement_scorecard(agreement=agreement, as_of=as_of, period=period)
+        clocks = _clocks(request)
+        period = window_param(
+            request.query_params, until=(clocks["as_of"] or timezone.now()).date()
+        )
+        card = agreement_scorecard(agreement=agreement, period=period, **clocks)
         return Response(AgreementScorecardSerializer(card).data)
 
 
@@ -62,14 +83,14 @@ class PartyScorecardView(APIView):
 
     @extend_schema(
         summary="A party's obligations and record",
-        parameters=[AS_OF_PARAM],
+        parameters=CLOCK_PARAMS,
         responses=PartyScorecardSerializer,
     )
     def get(self, request: Request, code: str) -> Response:
         card = party_scorecard(
             party=get_object_or_404(Party, code=code),
             agreements=agreements_with_figures_for(user=request.user),
-            as_of=as_of_param(request.query_params),
+            **_clocks(request),
         )
         return Response(PartyScorecardSerializer(card).data)
 
@@ -79,14 +100,12 @@ class OverviewView(APIView):
 
     @extend_schema(
         summary="Every agreement at a glance",
-        parameters=[AS_OF_PARAM],
+        parameters=CLOCK_PARAMS,
         responses=OverviewRowSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         visible = set(agreements_with_figures_for(user=request.user).values_list("pk", flat=True))
         rows = [
-            row
-            for row in agreements_overview(as_of=as_of_param(request.query_params))
-            if row.agreement.pk in visible
+            row for row in agreements_overview(**_clocks(request)) if row.agreement.pk in visible
         ]
         return Response(OverviewRowSerializer(rows, many=True).data)
