@@ -17,6 +17,7 @@ class ReportHeader:
 
     mission: ObserverMission
     external_id: str
+    # The zone times without an offset (and dates without a time) are read in.
     timezone: dt.tzinfo
     period_start: dt.datetime | None
     period_end: dt.datetime | None
@@ -33,7 +34,9 @@ def header_read(*, payload: InboundPayload, header: dict[str, Any]) -> ReportHea
     mission = _mission(payload=payload, header=header)
     external_id = _value(header, "external_id", required=True, limit=120)
     try:
-        tz = zone(str(header.get("timezone") or "UTC"))
+        # An explicit offset on a value always wins; a value without one is read in the
+        # payload's stated zone, else the mission's (where its observers write the time).
+        tz = zone(str(header.get("timezone") or mission.time_zone or "UTC"))
     except DateProblem as exc:
         raise PayloadRejected([f"header, timezone: {exc}"]) from None
     period_start, period_end = _period(header, tz)

@@ -147,8 +147,13 @@ def report_accept(
         touched |= set(earlier.values_list("clause_id", flat=True))
         span = earlier.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
         times += [span["first"], span["last"]]
+    # The aggregates count calendar days in each agreement's zone (``occurred_on``), which lie
+    # within a day of the UTC date: a day either side covers every zone.
     days = [t.astimezone(dt.UTC).date() for t in times if t is not None]
     report_accepted_announce(
-        report=report, clause_ids=sorted(touched), since=min(days), until=max(days)
+        report=report,
+        clause_ids=sorted(touched),
+        since=min(days) - dt.timedelta(days=1),
+        until=max(days) + dt.timedelta(days=1),
     )
     return result
