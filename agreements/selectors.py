@@ -139,12 +139,38 @@ def mechanism_active_q(day: dt.date, prefix: str = "") -> Q:
     )
 
 
-def watched_by_active_mechanism(as_of: dt.datetime) -> Exists:
-    """For an annotation of clauses: whether an active mechanism covers the clause."""
-    return Exists(
-        VerificationMechanism.objects.filter(
-            mechanism_active_q(as_of.date()), clauses=OuterRef("pk")
+def agreement_days(as_of: dt.datetime) -> dict[dt.date, list[int]]:
+    """Every agreement's id grouped by the calendar day the instant ``as_of`` is in its zone
+    (one query; the days are one or two)."""
+    by_zone: dict[str, list[int]] = {}
+    for pk, zone_name in Agreement.objects.values_list("pk", "time_zone"):
+        by_zone.setdefault(zone_name, []).append(pk)
+    days: dict[dt.date, list[int]] = {}
+    for zone_name, ids in by_zone.items():
+        try:
+            zone = zone_named(zone_name)
+        except ValueError:
+            zone = dt.UTC
+        days.setdefault(day_in(as_of, zone), []).extend(ids)
+    return days
+
+
+def mechanism_active_at_q(as_of: dt.datetime, prefix: str = "") -> Q:
+    """Mechanisms active at the instant ``as_of``: ``mechanism_active_q`` of the calendar day
+    it is in their agreement's zone."""
+    active = Q(**{f"{prefix}pk__in": []})
+    for day, agreement_ids in agreement_days(as_of).items():
+        active |= Q(**{f"{prefix}agreement_id__in": agreement_ids}) & mechanism_active_q(
+            day, prefix
         )
+    return active
+
+
+def watched_by_active_mechanism(as_of: dt.datetime) -> Exists:
+    """For an annotation of clauses: whether a mechanism active at ``as_of`` (on the day it is
+    in the agreement's zone) covers the clause."""
+    return Exists(
+        VerificationMechanism.objects.filter(mechanism_active_at_q(as_of), clauses=OuterRef("pk"))
     )
 
 

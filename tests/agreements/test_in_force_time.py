@@ -335,3 +335,14 @@ def test_the_admin_refuses_a_zone_that_does_not_exist(client_for, administrator,
     assert "is not a time zone name" in str(response.context["adminform"].form.errors)
     agreement.refresh_from_db()
     assert agreement.time_zone == "UTC"
+
+
+def test_a_mechanism_is_active_from_its_first_day_in_the_agreements_zone(minsk):
+    def unmonitored(as_of: dt.datetime) -> set[int]:
+        found = rules_evaluate(
+            as_of=as_of, agreement_codes=["minsk-ii"], rules=["clause.unmonitored"]
+        )
+        return {f.clause_id for f in found.findings}
+
+    # The OSCE SMM's mandate starts on 15 February 2015, as the ceasefire does, in Kyiv time.
+    assert _clause("1").pk not in unmonitored(at(2015, 2, 14, 22, 30))
