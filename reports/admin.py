@@ -335,6 +335,7 @@ class UploadForm(forms.Form):
     )
     timezone = forms.CharField(
         required=False,
+        label="Time zone",
         help_text="Zone of times written without an offset (e.g. Europe/Kyiv); blank: the "
         "profile's, else the mission's time zone.",
     )

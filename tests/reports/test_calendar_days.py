@@ -236,3 +236,24 @@ def test_a_spreadsheet_date_cell_is_a_day_and_a_date_time_cell_is_not(kyiv, tmp_
         dt.date(2022, 1, 1),
         False,
     )
+
+
+def test_reads_and_exports_give_the_calendar_day_of_a_date_alone(kyiv, analyst, client_for):
+    _ingest(
+        [{"kind": "violation", "clause": "1", "occurred_at": "2022-01-01"}],
+        agreement="test-ceasefire",
+        timezone="Europe/Kyiv",
+    )
+    client = client_for(analyst)
+
+    [row] = client.get("/api/v1/observations/").json()["results"]
+    csv = client.get("/api/v1/observations/", {"format": "csv"})
+    header, line = b"".join(csv.streaming_content).decode().splitlines()
+
+    assert (row["occurred_at"], row["occurred_on"], row["date_only"]) == (
+        "2021-12-31T22:00:00Z",
+        "2022-01-01",
+        True,
+    )
+    exported = dict(zip(header.split(","), line.split(","), strict=True))
+    assert (exported["occurred on (calendar day)"], exported["date only"]) == ("2022-01-01", "True")
