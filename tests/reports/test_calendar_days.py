@@ -257,3 +257,22 @@ def test_reads_and_exports_give_the_calendar_day_of_a_date_alone(kyiv, analyst, 
     )
     exported = dict(zip(header.split(","), line.split(","), strict=True))
     assert (exported["occurred on (calendar day)"], exported["date only"]) == ("2022-01-01", "True")
+
+
+def test_a_mission_zone_that_is_no_zone_rejects_the_report_saying_so(kyiv):
+    kyiv.mission_a.time_zone = "Europe/Atlantis"
+    kyiv.mission_a.save()
+    document = {"mission": "mission-a", "external_id": "A-zone", "observations": []}
+    payload = payload_receive(
+        body=json.dumps(document).encode(),
+        content_type="application/json",
+        format="json",
+        channel=Channel.API,
+        sender=None,
+    ).payload
+
+    payload_ingest(payload_id=payload.pk)
+
+    payload.refresh_from_db()
+    assert payload.state == InboundPayload.State.REJECTED
+    assert payload.errors == ['mission mission-a\'s time zone: unknown time zone "Europe/Atlantis"']
