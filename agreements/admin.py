@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from agreements.models import (
 )
 from agreements.selectors import clause_tree, clauses_watched_for
 from agreements.services import assessment_record, clause_dates_resolve
+from core.days import zone_named
 
 
 def _day(day: dt.date) -> str:
@@ -90,8 +92,23 @@ class MechanismInline(admin.TabularInline):
     show_change_link = True
 
 
+class AgreementForm(forms.ModelForm):
+    """The admin's agreement form (its model and fields come from AgreementAdmin)."""
+
+    def clean_time_zone(self) -> str:
+        name = self.cleaned_data["time_zone"].strip()
+        try:
+            zone_named(name)
+        except ValueError:
+            raise forms.ValidationError(
+                f'"{name}" is not a time zone name; use an IANA name such as Europe/Kyiv or UTC.'
+            ) from None
+        return name
+
+
 @admin.register(Agreement)
 class AgreementAdmin(AuditedAdmin):
+    form = AgreementForm
     list_display = ["__str__", "kind", "status", "negotiation_round", "signed_on", "clause_count"]
     list_filter = ["kind", "status"]
     search_fields = ["title", "short_title", "code", "negotiation_round", "venue"]
@@ -101,7 +118,18 @@ class AgreementAdmin(AuditedAdmin):
         (None, {"fields": ["code", "title", "short_title", "kind", "status", "summary"]}),
         (
             "Negotiation and dates",
-            {"fields": ["negotiation_round", "venue", "signed_on", "in_force_on", "expires_on"]},
+            {
+                "fields": [
+                    "negotiation_round",
+                    "venue",
+                    "signed_on",
+                    ("in_force_on", "in_force_time"),
+                    "expires_on",
+                    "time_zone",
+                ],
+                "description": "Dates and times are read in the agreement's time zone, and its "
+                "daily figures are counted in it.",
+            },
         ),
         ("Source", {"fields": ["source_url", "source_note"]}),
         ("Clauses in order", {"fields": ["clause_tree"]}),
@@ -195,6 +223,7 @@ class ClauseAdmin(AuditedAdmin):
                     "position",
                     "title",
                     "text",
+                    "notes",
                     "category",
                     "obliged_parties",
                     "phase",
@@ -208,6 +237,7 @@ class ClauseAdmin(AuditedAdmin):
                 "fields": [
                     ("start_anchor", "start_anchor_clause", "start_offset_days"),
                     ("deadline_anchor", "deadline_anchor_clause", "deadline_offset_days"),
+                    "deadline_time",
                     "deadline_text",
                     ("in_force_from", "deadline"),
                 ]

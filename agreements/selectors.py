@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from accounts.access import Reader, reach_of
 from agreements.models import Agreement, Clause, ImplementationAssessment, VerificationMechanism
+from core.days import day_in, end_of_day, local_instant, zone_named
 
 # Statuses under which an agreement binds (a terminated one until it expires).
 BINDING_STATUSES = [
@@ -61,14 +62,73 @@ def agreement_in_force_q(day: dt.date, prefix: str = "") -> Q:
     )
 
 
-def clauses_in_force(clauses: QuerySet[Clause], as_of: dt.datetime) -> QuerySet[Clause]:
-    """Those of ``clauses`` binding at ``as_of``: their agreement in force, their own start
-    (if any) passed."""
-    day = as_of.date()
-    return clauses.filter(
-        agreement_in_force_q(day, "agreement__"),
-        Q(in_force_from__isnull=True) | Q(in_force_from__lte=day),
+def agreement_zone(agreement: Agreement) -> dt.tzinfo:
+    """The zone the agreement's dates and times are read in (UTC if the name is unknown)."""
+    try:
+        return zone_named(agreement.time_zone)
+    except ValueError:
+        return dt.UTC
+
+
+def agreement_in_force_at(agreement: Agreement) -> dt.datetime | None:
+    """The instant the agreement enters into force: ``in_force_on`` (else ``signed_on``) at
+    ``in_force_time`` (else the start of that day) in its zone; None without a date.
+
+    Minsk II: 15 February 2015 at 00:00 in Europe/Kyiv, i.e. 22:00 UTC on the 14th.
+    """
+    day = agreement.in_force_on or agreement.signed_on
+    if day is None:
+        return None
+    return local_instant(day, agreement.in_force_time, agreement_zone(agreement))
+
+
+def deadline_instant(
+    day: dt.date | None, time: dt.time | None, zone: dt.tzinfo
+) -> dt.datetime | None:
+    """The instant a deadline passes: ``day`` at ``time`` in ``zone``, or, without a time,
+    the end of that day there (the whole day counts)."""
+    if day is None:
+        return None
+    return local_instant(day, time, zone) if time is not None else end_of_day(day, zone)
+
+
+def clause_deadline_at(clause: Clause) -> dt.datetime | None:
+    """The instant the clause's deadline passes (``deadline_instant`` in its agreement's
+    zone); None without a deadline."""
+    return deadline_instant(clause.deadline, clause.deadline_time, agreement_zone(clause.agreement))
+
+
+def agreements_in_force_at(as_of: dt.datetime) -> dict[dt.date, list[int]]:
+    """The agreements binding at the instant ``as_of``, grouped by the calendar day it is in
+    each one's zone: entered into force (date and time, ``agreement_in_force_at``), not past
+    the end of its ``expires_on`` there, not draft or suspended; terminated ones only with an
+    expiry date. Agreements are few: one query, the instants computed here."""
+    binding = Agreement.objects.filter(status__in=BINDING_STATUSES).exclude(
+        status=Agreement.Status.TERMINATED, expires_on__isnull=True
     )
+    fields = ("pk", "signed_on", "in_force_on", "in_force_time", "expires_on", "time_zone")
+    by_day: dict[dt.date, list[int]] = {}
+    for agreement in binding.only(*fields):
+        start = agreement_in_force_at(agreement)
+        zone = agreement_zone(agreement)
+        if start is None or as_of < start:
+            continue
+        if agreement.expires_on is not None and as_of >= end_of_day(agreement.expires_on, zone):
+            continue
+        by_day.setdefault(day_in(as_of, zone), []).append(agreement.pk)
+    return by_day
+
+
+def clauses_in_force(clauses: QuerySet[Clause], as_of: dt.datetime) -> QuerySet[Clause]:
+    """Those of ``clauses`` binding at the instant ``as_of``: their agreement in force then
+    (its time and zone honoured), their own start (if any) reached on the calendar day
+    ``as_of`` is in the agreement's zone. Still one query over the clauses."""
+    in_force = Q(pk__in=[])
+    for day, agreement_ids in agreements_in_force_at(as_of).items():
+        in_force |= Q(agreement_id__in=agreement_ids) & (
+            Q(in_force_from__isnull=True) | Q(in_force_from__lte=day)
+        )
+    return clauses.filter(in_force)
 
 
 def mechanism_active_q(day: dt.date, prefix: str = "") -> Q:
@@ -79,12 +139,38 @@ def mechanism_active_q(day: dt.date, prefix: str = "") -> Q:
     )
 
 
-def watched_by_active_mechanism(as_of: dt.datetime) -> Exists:
-    """For an annotation of clauses: whether an active mechanism covers the clause."""
-    return Exists(
-        VerificationMechanism.objects.filter(
-            mechanism_active_q(as_of.date()), clauses=OuterRef("pk")
+def agreement_days(as_of: dt.datetime) -> dict[dt.date, list[int]]:
+    """Every agreement's id grouped by the calendar day the instant ``as_of`` is in its zone
+    (one query; the days are one or two)."""
+    by_zone: dict[str, list[int]] = {}
+    for pk, zone_name in Agreement.objects.values_list("pk", "time_zone"):
+        by_zone.setdefault(zone_name, []).append(pk)
+    days: dict[dt.date, list[int]] = {}
+    for zone_name, ids in by_zone.items():
+        try:
+            zone = zone_named(zone_name)
+        except ValueError:
+            zone = dt.UTC
+        days.setdefault(day_in(as_of, zone), []).extend(ids)
+    return days
+
+
+def mechanism_active_at_q(as_of: dt.datetime, prefix: str = "") -> Q:
+    """Mechanisms active at the instant ``as_of``: ``mechanism_active_q`` of the calendar day
+    it is in their agreement's zone."""
+    active = Q(**{f"{prefix}pk__in": []})
+    for day, agreement_ids in agreement_days(as_of).items():
+        active |= Q(**{f"{prefix}agreement_id__in": agreement_ids}) & mechanism_active_q(
+            day, prefix
         )
+    return active
+
+
+def watched_by_active_mechanism(as_of: dt.datetime) -> Exists:
+    """For an annotation of clauses: whether a mechanism active at ``as_of`` (on the day it is
+    in the agreement's zone) covers the clause."""
+    return Exists(
+        VerificationMechanism.objects.filter(mechanism_active_at_q(as_of), clauses=OuterRef("pk"))
     )
 
 

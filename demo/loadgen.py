@@ -247,6 +247,8 @@ def load_generate(
                     rng.choice(covered).pk,
                     rng.choice(parties).pk if kind == Observation.Kind.VIOLATION else None,
                     occurred,
+                    occurred.astimezone(dt.UTC).date(),  # generated agreements keep UTC
+                    False,
                     rng.choice(PLACES),
                     area.name,
                     area.pk,

@@ -1,5 +1,11 @@
 """The pre-aggregated figures the scorecards read: per clause and day, per party and day.
 
+A day is the observation's calendar day, ``occurred_on``: the date itself when it was sent
+without a time, else the day its instant falls on in the zone of its clause's agreement
+(``Agreement.time_zone``, e.g. Europe/Kyiv for Minsk II), so a late evening in Kyiv counts on
+that evening's date and never on a UTC date. Rows flagged outside their clause's period or
+areas count only in ``ClauseDay.outside`` (whatever their kind), never in the other figures.
+
 Rebuilt for the clauses an ingest touched (from the observations of accepted reports, so a
 correction that supersedes a report is reflected), or for everything on demand.
 """
@@ -8,7 +14,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 
 from monitor.models import ClauseDay, PartyDay
 from reports.models import Observation, ReportStatus
@@ -20,6 +26,7 @@ KINDS = {
     "access_restricted": Observation.Kind.ACCESS_RESTRICTED,
     "information": Observation.Kind.INFORMATION,
 }
+FLAGGED = Q(outside_period=True) | Q(outside_area=True)
 
 
 @transaction.atomic
@@ -30,8 +37,9 @@ def aggregates_refresh(
     until: dt.date | None = None,
 ) -> int:
     """Recompute ClauseDay and PartyDay rows for ``clause_ids`` (all clauses when None),
-    for the days from ``since`` to ``until`` (UTC) when given: after an ingest, only the days
-    its reports cover, so the cost follows the payload, not the whole history."""
+    for the calendar days (``occurred_on``) from ``since`` to ``until`` when given: after an
+    ingest, only the days its reports cover, so the cost follows the payload, not the whole
+    history."""
     observations = Observation.objects.filter(
         report__status=ReportStatus.ACCEPTED, clause__isnull=False
     )
@@ -51,19 +59,18 @@ def aggregates_refresh(
         clause_days = clause_days.filter(clause_id__in=clause_ids)
         party_days = party_days.filter(clause_id__in=clause_ids)
     if since is not None and until is not None:
-        observations = observations.filter(
-            occurred_at__date__gte=since, occurred_at__date__lte=until
-        )
+        observations = observations.filter(occurred_on__gte=since, occurred_on__lte=until)
         clause_days = clause_days.filter(day__gte=since, day__lte=until)
         party_days = party_days.filter(day__gte=since, day__lte=until)
     clause_days.delete()
     party_days.delete()
+    counted = ~FLAGGED
     days = (
-        observations.annotate(day=TruncDate("occurred_at"))
-        .values("clause_id", "clause__agreement_id", "day")
+        observations.values("clause_id", "clause__agreement_id", "occurred_on")
         .annotate(
-            **{name: Count("id", filter=Q(kind=kind)) for name, kind in KINDS.items()},
-            quantity=Coalesce(Sum("quantity"), 0),
+            **{name: Count("id", filter=Q(kind=kind) & counted) for name, kind in KINDS.items()},
+            quantity=Coalesce(Sum("quantity", filter=counted), 0),
+            outside=Count("id", filter=FLAGGED),
         )
         .order_by()
     )
@@ -71,17 +78,17 @@ def aggregates_refresh(
         ClauseDay(
             clause_id=d["clause_id"],
             agreement_id=d["clause__agreement_id"],
-            day=d["day"],
+            day=d["occurred_on"],
             quantity=d["quantity"],
+            outside=d["outside"],
             **{k: d[k] for k in KINDS},
         )
         for d in days
     ]
     ClauseDay.objects.bulk_create(rows, batch_size=5000)
     by_party = (
-        observations.filter(kind=Observation.Kind.VIOLATION, party__isnull=False)
-        .annotate(day=TruncDate("occurred_at"))
-        .values("party_id", "clause_id", "clause__agreement_id", "clause__category", "day")
+        observations.filter(counted, kind=Observation.Kind.VIOLATION, party__isnull=False)
+        .values("party_id", "clause_id", "clause__agreement_id", "clause__category", "occurred_on")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -92,7 +99,7 @@ def aggregates_refresh(
                 clause_id=p["clause_id"],
                 agreement_id=p["clause__agreement_id"],
                 category=p["clause__category"],
-                day=p["day"],
+                day=p["occurred_on"],
                 violations=p["n"],
             )
             for p in by_party

@@ -356,7 +356,10 @@ class UploadForm(forms.Form):
         help_text="Your id for the report; defaults to the checksum.",
     )
     timezone = forms.CharField(
-        required=False, initial="UTC", help_text="Zone of times written without an offset."
+        required=False,
+        label="Time zone",
+        help_text="Zone of times written without an offset (e.g. Europe/Kyiv); blank: the "
+        "profile's, else the mission's time zone.",
     )
 
 
@@ -458,8 +461,9 @@ class InboundPayloadAdmin(RecordAdmin):
                     "mission": data["mission"].code,
                     "external_id": data["external_id"]
                     or f"upload-{hashlib.sha256(body).hexdigest()[:16]}",
-                    "timezone": data["timezone"] or "UTC",
                 }
+                if data["timezone"]:
+                    params["timezone"] = data["timezone"]
                 if data["profile"]:
                     params["profile"] = data["profile"].code
                 result = payload_receive(

@@ -63,6 +63,8 @@ OBSERVATION_COLUMNS = [
     ("kind", "kind", "#event +type"),
     ("party", "attributed party", "#org +name"),
     ("occurred_at", "occurred at", "#date +occurred"),
+    ("occurred_on", "occurred on (calendar day)", "#date +occurred +day"),
+    ("date_only", "date only", "#x_date_only"),
     ("place_name", "place", "#loc +name"),
     ("admin_area", "admin area", "#adm1 +name"),
     ("latitude", "latitude", "#geo +lat"),
@@ -87,6 +89,9 @@ def observation_row(o) -> dict[str, Any]:
         "kind": o.kind,
         "party": o.party.code if o.party else None,
         "occurred_at": o.occurred_at.isoformat(),
+        # The day it counts on; a date sent without a time is that day, whatever the instant.
+        "occurred_on": o.occurred_on.isoformat() if o.occurred_on else None,
+        "date_only": o.date_only,
         "place_name": o.place_name,
         "admin_area": o.admin_area,
         "latitude": o.latitude,

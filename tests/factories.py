@@ -103,4 +103,6 @@ class ObservationFactory(factory.django.DjangoModelFactory):
     report = factory.SubFactory(ReportFactory)
     kind = Observation.Kind.VIOLATION
     occurred_at = factory.LazyFunction(timezone.now)
+    # As the ingest fills it for an agreement in UTC; pass it to test another zone.
+    occurred_on = factory.LazyAttribute(lambda o: o.occurred_at.astimezone(dt.UTC).date())
     place_name = "Shyrokyne"

@@ -127,6 +127,13 @@ def _check_dates(check: _Check, plan: _Plan) -> None:
         if top.get(earlier) and top.get(later) and top[later] < top[earlier]:
             problem = f"{later} ({top[later]}) is before {earlier} ({top[earlier]})"
             check.error(plan.lines[later], "", problem)
+    if "in_force_time" in top and not (top.get("in_force_on") or top.get("signed_on")):
+        problem = "in_force_time needs the date it is the time of (in_force_on or signed_on)"
+        check.error(plan.lines["in_force_time"], "", problem)
+    for row in plan.clauses.values():
+        if "deadline_time" in row.values and "deadline" not in row.values:
+            problem = "deadline_time needs a deadline (the date it is the time of)"
+            check.error(row.line_of("deadline_time"), f'clause "{row.key}"', problem)
     for row in plan.mechanisms.values():
         start, end = row.values.get("active_from"), row.values.get("active_until")
         if start and end and end < start:

@@ -13,6 +13,7 @@ from django.db import models
 from agreements.geo import geometry_problem
 from agreements.loader.yaml_lines import _Map, _Seq
 from agreements.models import AgreementParty, DateAnchor
+from core.days import zone_named
 
 FORMAT = "accord-monitor/agreement/v1"
 CLAUSE_ANCHORS = (DateAnchor.CLAUSE_START, DateAnchor.CLAUSE_DEADLINE)
@@ -102,6 +103,42 @@ def _date_value(value: Any, key: str) -> dt.date:
 
 def _date(key: str) -> Convert:
     return lambda value: _date_value(value, key)
+
+
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def _time(key: str) -> Convert:
+    """A local time of day, ``"HH:MM"`` (24-hour)."""
+
+    def convert(value: Any) -> dt.time:
+        if isinstance(value, int) and not isinstance(value, bool):
+            # YAML 1.1 reads an unquoted 12:30 as the base-60 number 750.
+            raise _Bad(f'{key}: put the time in quotes, e.g. "12:30"; YAML read it as a number')
+        match = _TIME.fullmatch(value.strip()) if isinstance(value, str) else None
+        if not match:
+            raise _Bad(f'{key}: expected a time "HH:MM" (24-hour), got {_shown(value)}')
+        return dt.time(int(match[1]), int(match[2]))
+
+    return convert
+
+
+def _zone(key: str) -> Convert:
+    """An IANA time zone name such as ``Europe/Kyiv``."""
+
+    def convert(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise _Bad(f'{key}: expected an IANA zone name such as "Europe/Kyiv"')
+        try:
+            zone_named(value.strip())
+        except ValueError:
+            raise _Bad(
+                f'{key}: unknown time zone "{value.strip()}" (an IANA name such as '
+                '"Europe/Kyiv", "UTC")'
+            ) from None
+        return value.strip()
+
+    return convert
 
 
 def _integer(key: str, minimum: int | None = None) -> Convert:

@@ -20,8 +20,10 @@ from agreements.loader.converters import (
     _seq,
     _shown,
     _text,
+    _time,
     _unknown,
     _when,
+    _zone,
 )
 from agreements.loader.yaml_lines import _Map, _Seq
 from agreements.models import Agreement, Area, Clause, Party, VerificationMechanism
@@ -40,6 +42,8 @@ _TOP: Spec = {
     "signed_on": (_date("signed_on"), False),
     "in_force_on": (_date("in_force_on"), False),
     "expires_on": (_date("expires_on"), False),
+    "in_force_time": (_time("in_force_time"), False),
+    "time_zone": (_zone("time_zone"), False),
     "summary": (_text(Agreement, "summary"), False),
     "source_url": (_text(Agreement, "source_url"), False),
     "source_note": (_text(Agreement, "source_note"), False),
@@ -75,6 +79,8 @@ _CLAUSE: Spec = {
     "starts": (_when("starts"), False),
     "deadline": (_when("deadline"), False),
     "deadline_text": (_text(Clause, "deadline_text"), False),
+    "deadline_time": (_time("deadline_time"), False),
+    "notes": (_text(Clause, "notes"), False),
     "areas": (_listed(_text(Area, "code", "areas"), "areas"), False),
     "geometry": (_geometry, False),
 }

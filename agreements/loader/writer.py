@@ -75,7 +75,8 @@ def _area_values(row: _Row) -> dict[str, Any]:
 
 _AGREEMENT_FIELDS = (
     "title", "short_title", "kind", "status", "negotiation_round", "venue", "signed_on",
-    "in_force_on", "expires_on", "summary", "source_url", "source_note",
+    "in_force_on", "expires_on", "in_force_time", "time_zone", "summary", "source_url",
+    "source_note",
 )  # fmt: skip
 
 
@@ -149,6 +150,8 @@ def _clause_fields(row: _Row, position: int, clauses: dict[str, Clause]) -> dict
         "category": values["category"],
         "phase": values.get("phase", _default(Clause, "phase")),
         "deadline_text": values.get("deadline_text", ""),
+        "deadline_time": values.get("deadline_time"),
+        "notes": values.get("notes", ""),
         "geometry": values.get("geometry"),
         "parent_id": clauses[parent].pk if parent else None,
         **_start_fields(values.get("starts"), clauses),
@@ -165,7 +168,7 @@ def _clause_sets(row: _Row, parties: dict, areas: dict, clauses: dict) -> dict[s
 
 
 def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
+    return value.isoformat() if isinstance(value, dt.date | dt.time) else value
 
 
 def _label(obj: models.Model) -> str:

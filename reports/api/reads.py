@@ -91,6 +91,8 @@ class ObservationSerializer(serializers.ModelSerializer):
             "kind",
             "party",
             "occurred_at",
+            "occurred_on",
+            "date_only",
             "place_name",
             "admin_area",
             "latitude",

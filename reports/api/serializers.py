@@ -22,7 +22,11 @@ class UploadSerializer(serializers.Serializer):
     )
     profile = serializers.SlugField(required=False, help_text="Column profile for CSV/XLSX.")
     agreement = serializers.SlugField(required=False)
-    timezone = serializers.CharField(required=False, help_text="Zone of times without offset.")
+    timezone = serializers.CharField(
+        required=False,
+        help_text="Zone of times without an offset and dates without a time (default: the "
+        "mission's time zone).",
+    )
     period_start = serializers.CharField(required=False)
     period_end = serializers.CharField(required=False)
     title = serializers.CharField(required=False, max_length=200)

@@ -3,18 +3,27 @@
 Accepted: ISO 8601 dates and date-times (with or without an offset), ``dd.mm.yy`` and
 ``dd.mm.yyyy`` (day first, as in the OSCE's and most European field forms), slash dates when
 the profile says which order they use or when only one reading is possible, and spreadsheet
-serial day numbers (1900 date system). A time without an offset is read in the stated zone.
+serial day numbers (1900 date system). A time without an offset is read in the stated zone;
+an explicit offset always wins.
+
+A value without a time (an ISO date, ``dd.mm.yyyy``, a whole serial number, a spreadsheet
+date cell) is a calendar day: ``parse_moment`` says so, so the day is kept as given and never
+recomputed from an instant in another zone (DESIGN.md, "Two clocks").
 """
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import NamedTuple
+
+from core.days import start_of_day, zone_named
 
 _DOTTED = re.compile(
     r"^(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+# strftime directives that carry a time of day: a profile format without any reads dates.
+_TIME_DIRECTIVES = re.compile(r"%[HIMSfpXcTRz]")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's leap-year quirk
 _SERIAL_RANGE = (20000, 80000)  # 1954 .. 2119: anything else is not a date a report would hold
 
@@ -23,16 +32,35 @@ class DateProblem(ValueError):
     """The value cannot be read as a date without guessing."""
 
 
+class Moment(NamedTuple):
+    """A parsed value: the instant, and the calendar day when the value was a date without a
+    time (the instant is then the start of that day in the zone it was read in)."""
+
+    at: dt.datetime
+    day: dt.date | None
+
+    @property
+    def date_only(self) -> bool:
+        return self.day is not None
+
+
 def zone(name: str) -> dt.tzinfo:
     try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+        return zone_named(name or "UTC")
+    except ValueError:
         raise DateProblem(f'unknown time zone "{name}"') from None
 
 
-def _combine(date: dt.date, hms: tuple[str | None, ...], tz: dt.tzinfo) -> dt.datetime:
+def _timed(date: dt.date, hms: tuple[str | None, ...], tz: dt.tzinfo) -> Moment:
+    if all(x is None for x in hms):
+        return _day(date, tz)
     hour, minute, second = (int(x) if x else 0 for x in hms)
-    return dt.datetime(date.year, date.month, date.day, hour, minute, second, tzinfo=tz)
+    at = dt.datetime(date.year, date.month, date.day, hour, minute, second, tzinfo=tz)
+    return Moment(at, None)
+
+
+def _day(date: dt.date, tz: dt.tzinfo) -> Moment:
+    return Moment(start_of_day(date, tz), date)
 
 
 def _two_digit_year(year: str) -> int:
@@ -41,10 +69,19 @@ def _two_digit_year(year: str) -> int:
 
 def parse_datetime(value: object, *, tz: dt.tzinfo, date_format: str = "") -> dt.datetime:
     """Read ``value`` as an aware datetime, or raise DateProblem saying why not."""
+    return parse_moment(value, tz=tz, date_format=date_format).at
+
+
+def parse_moment(value: object, *, tz: dt.tzinfo, date_format: str = "") -> Moment:
+    """Read ``value`` as a Moment (a date without a time keeps its day), or raise
+    DateProblem saying why not."""
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=tz)
+        if value.tzinfo is None and value.time() == dt.time():
+            # A spreadsheet date cell: a whole serial number, a day without a time.
+            return _day(value.date(), tz)
+        return Moment(value if value.tzinfo else value.replace(tzinfo=tz), None)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=tz)
+        return _day(value, tz)
     if isinstance(value, bool):
         raise DateProblem("expected a date, got true/false")
     if isinstance(value, int | float):
@@ -55,18 +92,12 @@ def parse_datetime(value: object, *, tz: dt.tzinfo, date_format: str = "") -> dt
     if not text:
         raise DateProblem("is empty")
     if date_format:
-        try:
-            parsed = dt.datetime.strptime(text, date_format)  # noqa: DTZ007 - zone applied below
-        except ValueError:
-            raise DateProblem(
-                f'"{text}" does not match the profile\'s format {date_format}'
-            ) from None
-        return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+        return _formatted(text, date_format, tz)
     if _SERIAL.match(text):
         return _from_serial(float(text), tz)
     if match := _DOTTED.match(text):
         day, month, year = int(match[1]), int(match[2]), _two_digit_year(match[3])
-        return _combine(_date(year, month, day, text), match.groups()[3:], tz)
+        return _timed(_date(year, month, day, text), match.groups()[3:], tz)
     if match := _SLASHED.match(text):
         first, second, year = int(match[1]), int(match[2]), int(match[3])
         if first <= 12 and second <= 12 and first != second:
@@ -75,7 +106,26 @@ def parse_datetime(value: object, *, tz: dt.tzinfo, date_format: str = "") -> dt
                 "or a column profile with a date format"
             )
         day, month = (first, second) if first > 12 or first == second else (second, first)
-        return _combine(_date(year, month, day, text), match.groups()[3:], tz)
+        return _timed(_date(year, month, day, text), match.groups()[3:], tz)
+    return _iso(text, tz)
+
+
+def _formatted(text: str, date_format: str, tz: dt.tzinfo) -> Moment:
+    try:
+        parsed = dt.datetime.strptime(text, date_format)  # noqa: DTZ007 - zone applied below
+    except ValueError:
+        raise DateProblem(f'"{text}" does not match the profile\'s format {date_format}') from None
+    if not _TIME_DIRECTIVES.search(date_format):
+        return _day(parsed.date(), tz)
+    return Moment(parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed, None)
+
+
+def _iso(text: str, tz: dt.tzinfo) -> Moment:
+    if len(text) <= 10:
+        try:
+            return _day(dt.date.fromisoformat(text), tz)
+        except ValueError:
+            pass  # not a date alone; maybe a date-time without seconds or an error below
     try:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -83,7 +133,7 @@ def parse_datetime(value: object, *, tz: dt.tzinfo, date_format: str = "") -> dt
             f'"{text[:40]}" is not a date in a known format (ISO 8601, dd.mm.yy, dd/mm/yyyy, '
             "or a spreadsheet serial number)"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    return Moment(parsed if parsed.tzinfo else parsed.replace(tzinfo=tz), None)
 
 
 def check_not_future(when: dt.datetime, *, now: dt.datetime, tolerance_hours: int) -> None:
@@ -102,8 +152,10 @@ def _date(year: int, month: int, day: int, text: str) -> dt.date:
         raise DateProblem(f'"{text}" is not a real calendar date') from None
 
 
-def _from_serial(serial: float, tz: dt.tzinfo) -> dt.datetime:
+def _from_serial(serial: float, tz: dt.tzinfo) -> Moment:
     if not _SERIAL_RANGE[0] <= serial <= _SERIAL_RANGE[1]:
         raise DateProblem(f"{serial:g} is not a plausible spreadsheet date serial number")
     naive = _EXCEL_EPOCH + dt.timedelta(days=serial)
-    return naive.replace(tzinfo=tz)
+    if serial.is_integer():
+        return _day(naive.date(), tz)
+    return Moment(naive.replace(tzinfo=tz), None)

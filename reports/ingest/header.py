@@ -17,6 +17,7 @@ class ReportHeader:
 
     mission: ObserverMission
     external_id: str
+    # The zone times without an offset (and dates without a time) are read in.
     timezone: dt.tzinfo
     period_start: dt.datetime | None
     period_end: dt.datetime | None
@@ -32,10 +33,14 @@ def header_read(*, payload: InboundPayload, header: dict[str, Any]) -> ReportHea
     """Check the parsed header of ``payload``; PayloadRejected names the first problem."""
     mission = _mission(payload=payload, header=header)
     external_id = _value(header, "external_id", required=True, limit=120)
+    # An explicit offset on a value always wins; a value without one is read in the
+    # payload's stated zone, else the mission's (where its observers write the time).
+    stated = str(header.get("timezone") or "")
     try:
-        tz = zone(str(header.get("timezone") or "UTC"))
+        tz = zone(stated or mission.time_zone or "UTC")
     except DateProblem as exc:
-        raise PayloadRejected([f"header, timezone: {exc}"]) from None
+        where = "header, timezone" if stated else f"mission {mission.code}'s time zone"
+        raise PayloadRejected([f"{where}: {exc}"]) from None
     period_start, period_end = _period(header, tz)
     return ReportHeader(
         mission=mission,

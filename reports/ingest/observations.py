@@ -21,12 +21,14 @@ BATCH_SIZE = 5000
 
 @dataclass(frozen=True)
 class ObservationsStored:
-    """What the rows came to: how many, the span of their times, the content's sha256 and the
-    clauses they bear on."""
+    """What the rows came to: how many, the span of their times and of their calendar days,
+    the content's sha256 and the clauses they bear on."""
 
     count: int
     earliest: dt.datetime
     latest: dt.datetime
+    first_day: dt.date
+    last_day: dt.date
     content_sha256: str
     clause_ids: frozenset[int]
 
@@ -56,6 +58,8 @@ def observations_store(
     _row_hash(digest, (header.title, header.summary, header.period_start, header.period_end))
     earliest: dt.datetime | None = None
     latest: dt.datetime | None = None
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
     try:
         for number, raw in rows:
             try:
@@ -69,6 +73,9 @@ def observations_store(
             occurred = values.occurred_at
             earliest = occurred if earliest is None or occurred < earliest else earliest
             latest = occurred if latest is None or occurred > latest else latest
+            day = values.occurred_on
+            first_day = day if first_day is None or day < first_day else first_day
+            last_day = day if last_day is None or day > last_day else last_day
             if errors:
                 continue  # keep validating to list every problem, but write nothing more
             _row_hash(digest, values)
@@ -82,13 +89,15 @@ def observations_store(
         raise PayloadRejected([*errors, f"file: {problem}"], error_total + 1) from None
     if errors:
         raise PayloadRejected(errors, error_total)
-    if earliest is None or latest is None:
+    if earliest is None or latest is None or first_day is None or last_day is None:
         raise PayloadRejected(["file: the report has no observations"])
     observations_write(batch)
     return ObservationsStored(
         count=count,
         earliest=earliest,
         latest=latest,
+        first_day=first_day,
+        last_day=last_day,
         content_sha256=digest.hexdigest(),
         clause_ids=frozenset(ctx.clauses_touched),
     )

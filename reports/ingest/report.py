@@ -141,14 +141,15 @@ def report_accept(
         last_error="",
     )
     touched = set(stored.clause_ids)
-    times: list[dt.datetime | None] = [stored.earliest, stored.latest]
+    # Calendar days (``occurred_on``), as the daily figures count them.
+    days: list[dt.date | None] = [stored.first_day, stored.last_day]
     if superseded is not None:  # a correction may drop clauses the earlier report bore on
         earlier = superseded.observations.exclude(clause=None)
         touched |= set(earlier.values_list("clause_id", flat=True))
-        span = earlier.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
-        times += [span["first"], span["last"]]
-    days = [t.astimezone(dt.UTC).date() for t in times if t is not None]
+        span = earlier.aggregate(first=Min("occurred_on"), last=Max("occurred_on"))
+        days += [span["first"], span["last"]]
+    known = [day for day in days if day is not None]
     report_accepted_announce(
-        report=report, clause_ids=sorted(touched), since=min(days), until=max(days)
+        report=report, clause_ids=sorted(touched), since=min(known), until=max(known)
     )
     return result

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from agreements.models import Area, Clause, Party
-from reports.ingest.dates import DateProblem, check_not_future, parse_datetime
+from core.days import day_in, zone_named
+from reports.ingest.dates import DateProblem, Moment, check_not_future, parse_moment
 from reports.models import Observation, ObserverMission
 from reports.parsers.base import RawRow
 from reports.parsers.text import refusal, value_problem
@@ -61,6 +62,8 @@ class ValidRow(NamedTuple):
     clause_id: int | None
     party_id: int | None
     occurred_at: dt.datetime
+    occurred_on: dt.date
+    date_only: bool
     place_name: str
     admin_area: str
     area_id: int | None
@@ -105,6 +108,17 @@ class RowContext:
     parties: dict[str, int] = field(default_factory=dict)
     areas: dict[str, int] = field(default_factory=dict)
     clauses_touched: set[int] = field(default_factory=set)
+    # Where a timed observation's calendar day is counted: its clause's agreement's zone,
+    # else the mission's.
+    mission_zone: dt.tzinfo = dt.UTC
+    clause_zones: dict[int, dt.tzinfo] = field(default_factory=dict)
+
+    def day_of(self, moment: Moment, clause_id: int | None) -> dt.date:
+        """The calendar day ``moment`` counts on for ``clause_id``: the day given when it
+        was a date without a time, else its day in the clause's agreement's zone."""
+        if moment.day is not None:
+            return moment.day
+        return day_in(moment.at, self.clause_zones.get(clause_id or 0, self.mission_zone))
 
     @classmethod
     def load(
@@ -116,6 +130,7 @@ class RowContext:
         date_format: str = "",
     ) -> "RowContext":
         ctx = cls(mission=mission, agreement_code=agreement_code, tz=tz, date_format=date_format)
+        ctx.mission_zone = _zone_or_utc(mission.time_zone)
         covered_ids = set(
             Clause.objects.filter(mechanisms__missions=mission).values_list("pk", flat=True)
         )
@@ -127,10 +142,18 @@ class RowContext:
             clause__agreement_id__in=agreement_ids
         ).values_list("clause_id", "area_id"):
             area_links.setdefault(clause_id, set()).add(area_id)
-        for pk, ref, code, category, start in Clause.objects.filter(
+        for pk, ref, code, category, start, zone_name in Clause.objects.filter(
             agreement_id__in=agreement_ids
-        ).values_list("pk", "reference", "agreement__code", "category", "in_force_from"):
+        ).values_list(
+            "pk",
+            "reference",
+            "agreement__code",
+            "category",
+            "in_force_from",
+            "agreement__time_zone",
+        ):
             ctx.all_refs[(code, ref)] = pk
+            ctx.clause_zones[pk] = _zone_or_utc(zone_name)
             if pk in covered_ids:
                 ctx.covered[(code, ref)] = pk
                 ctx.covered_agreements.add(code)
@@ -144,6 +167,14 @@ class RowContext:
             ctx.areas[code.lower()] = pk
             ctx.areas[name.lower()] = pk
         return ctx
+
+
+def _zone_or_utc(name: str) -> dt.tzinfo:
+    # The admin validates zones; a bad one stored some other way must not stop every ingest.
+    try:
+        return zone_named(name)
+    except ValueError:
+        return dt.UTC
 
 
 def _text(row: RawRow, name: str) -> str:
@@ -259,7 +290,7 @@ def _quantity(row: RawRow) -> int | None:
 
 
 def _clause(
-    row: RawRow, ctx: RowContext, kind: str, occurred: dt.datetime, area_id: int | None
+    row: RawRow, ctx: RowContext, kind: str, occurred: Moment, area_id: int | None
 ) -> int | None:
     ref = row.get("clause")
     agreement = str(row.get("agreement") or "").strip()
@@ -293,7 +324,9 @@ def _clause(
     category = str(row.get("category") or "").strip().lower()
     if category:
         candidates = [
-            c for c in ctx.by_category.get(category, []) if c[2] is None or c[2] <= occurred.date()
+            c
+            for c in ctx.by_category.get(category, [])
+            if c[2] is None or c[2] <= ctx.day_of(occurred, c[0])
         ]
         if area_id is not None:
             in_area = [c for c in candidates if area_id in c[1]]
@@ -337,14 +370,14 @@ def _check_text(row: RawRow) -> None:
             raise RowError(name, refusal(problem))
 
 
-def _occurred(row: RawRow, ctx: RowContext) -> dt.datetime:
+def _occurred(row: RawRow, ctx: RowContext) -> Moment:
     raw_time = row.get("occurred_at")
     if raw_time in (None, ""):
         raise RowError("occurred_at", "is required")
     try:
-        occurred = parse_datetime(raw_time, tz=ctx.tz, date_format=ctx.date_format)
+        occurred = parse_moment(raw_time, tz=ctx.tz, date_format=ctx.date_format)
         check_not_future(
-            occurred,
+            occurred.at,
             now=timezone.now(),
             tolerance_hours=settings.INGEST_FUTURE_TOLERANCE_HOURS,
         )
@@ -399,7 +432,9 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
         kind,
         clause_id,
         party_id,
-        occurred,
+        occurred.at,
+        ctx.day_of(occurred, clause_id),
+        occurred.date_only,
         _text(row, "place_name"),
         admin_area,
         area_id,

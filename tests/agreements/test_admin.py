@@ -162,6 +162,8 @@ def _agreement_form(agreement, **overrides) -> dict[str, str]:
         "signed_on": agreement.signed_on.isoformat(),
         "in_force_on": agreement.in_force_on.isoformat(),
         "expires_on": "",
+        "in_force_time": "",
+        "time_zone": agreement.time_zone,
         "source_url": "",
         "source_note": "",
         "agreementparty_set-TOTAL_FORMS": "0",

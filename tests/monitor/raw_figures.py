@@ -17,15 +17,18 @@ def period_figures_from_observations(
     *, agreement: Agreement, start: dt.date, end: dt.date
 ) -> PeriodFigures:
     """What ``monitor.scorecards.agreement.period_figures`` gives, from the observations of
-    accepted reports instead of ``ClauseDay`` and ``PartyDay``."""
+    accepted reports (counted on their calendar day, ``occurred_on``; rows flagged outside their
+    clause's period or areas left out) instead of ``ClauseDay`` and ``PartyDay``."""
     raw = Observation.objects.filter(
         report__status=ReportStatus.ACCEPTED,
         clause__agreement=agreement,
-        occurred_at__date__gte=start,
-        occurred_at__date__lte=end,
+        occurred_on__gte=start,
+        occurred_on__lte=end,
+        outside_period=False,
+        outside_area=False,
     )
     clause_weeks = (
-        raw.annotate(week=TruncWeek("occurred_at"))
+        raw.annotate(week=TruncWeek("occurred_on"))
         .values("clause_id", "week")
         .annotate(
             v=Count("id", filter=Q(kind=Observation.Kind.VIOLATION)),
@@ -36,7 +39,7 @@ def period_figures_from_observations(
     )
     party_rows = (
         raw.filter(kind=Observation.Kind.VIOLATION, party__isnull=False)
-        .annotate(week=TruncWeek("occurred_at"))
+        .annotate(week=TruncWeek("occurred_on"))
         .values("party__code", "week", category=F("clause__category"))
         .annotate(n=Count("id"))
         .order_by()

@@ -155,7 +155,7 @@ def test_a_shorter_period_counts_only_its_days(covered, filed):
     expected = Observation.objects.filter(
         report__status=ReportStatus.ACCEPTED,
         kind=Observation.Kind.VIOLATION,
-        occurred_at__date=day,
+        occurred_on=day,
     ).count()
 
     assert sum(v for row in one_day.heatmap.values() for v, _ in row) == expected

@@ -58,6 +58,8 @@ def test_full_row_becomes_column_values(ctx, world):
         "clause_id": world.clause_a.pk,
         "party_id": ctx.parties["north"],
         "occurred_at": dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC),
+        "occurred_on": dt.date(2025, 3, 1),
+        "date_only": False,
         "place_name": "Shyrokyne",
         "admin_area": "Donetsk",
         "area_id": None,

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--agreement", help="Agreement code for bare clause references.")
         parser.add_argument(
             "--timezone",
-            help="Zone of times without an offset (default: the profile's, else UTC).",
+            help="Zone of times without an offset and dates without a time (default: the "
+            "profile's, else the mission's time zone).",
         )
         parser.add_argument(
             "--here",
