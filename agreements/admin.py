@@ -87,6 +87,11 @@ class AgreementAdmin(AuditedAdmin):
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "out_of_scope_rows":
+            kwargs["label"] = "What the ingest does with them"
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     @admin.display(description="clauses")
     def clause_count(self, obj: Agreement) -> int:
         return obj.clauses.count()

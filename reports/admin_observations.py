@@ -10,15 +10,15 @@ from reports.selectors import observations_visible_to
 
 
 class OutsideScopeFilter(admin.SimpleListFilter):
-    title = "within the clause's scope"
+    title = "clause's period and areas"
     parameter_name = "outside"
 
     def lookups(self, request, model_admin):
         return [
-            ("any", "Outside the period or areas"),
-            ("period", "Outside the clause's period"),
-            ("area", "Outside the clause's areas"),
-            ("none", "Within (counted)"),
+            ("any", "Outside either (not counted)"),
+            ("period", "Outside the period"),
+            ("area", "Outside the areas"),
+            ("none", "Within both (counted)"),
         ]
 
     def queryset(self, request, queryset):
@@ -36,7 +36,7 @@ class OutsideScopeFilter(admin.SimpleListFilter):
 
 @admin.register(Observation)
 class ObservationAdmin(RecordAdmin):
-    list_display = ["occurred_at", "kind", "clause", "where", "mission", "report", "scope"]
+    list_display = ["occurred_at", "clause", "where", "scope", "mission"]
     list_filter = [
         OutsideScopeFilter,
         "kind",
@@ -60,6 +60,6 @@ class ObservationAdmin(RecordAdmin):
     def mission(self, obj: Observation) -> str:
         return obj.report.mission.name
 
-    @admin.display(description="outside the clause's scope")
+    @admin.display(description="outside the clause's period or areas")
     def scope(self, obj: Observation) -> str:
         return obj.scope_note or "-"
