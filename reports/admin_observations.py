@@ -52,6 +52,15 @@ class ObservationAdmin(RecordAdmin):
     def get_queryset(self, request):
         return observations_visible_to(user=request.user)
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a draft report deletes its rows: the admin asks this of each of them. Filed
+        # rows (all this list shows) are records and stay.
+        return (
+            obj is not None
+            and obj.report.is_editable
+            and request.user.has_perm("reports.delete_observation")
+        )
+
     @admin.display(description="place")
     def where(self, obj: Observation) -> str:
         return ", ".join(part for part in (obj.place_name, obj.admin_area) if part) or "-"
