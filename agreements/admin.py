@@ -64,8 +64,20 @@ class PartyAdmin(AuditedAdmin):
 class AreaAdmin(AuditedAdmin):
     list_display = ["name", "code", "country", "admin_level", "parent"]
     list_filter = ["country", "admin_level"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "code", "aliases"]
     autocomplete_fields = ["parent"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "country", "admin_level", "parent"]}),
+        ("Other names reports use", {"fields": ["aliases"]}),
+        (
+            "Where it lies (observations are checked against it)",
+            {
+                "fields": ["geometry", ("min_lon", "min_lat", "max_lon", "max_lat")],
+                "description": "The GeoJSON geometry decides where there is one; otherwise "
+                "the bounding box (WGS84 degrees).",
+            },
+        ),
+    ]
 
 
 class AgreementPartyInline(admin.TabularInline):
@@ -132,9 +144,15 @@ class AgreementAdmin(AuditedAdmin):
             },
         ),
         ("Source", {"fields": ["source_url", "source_note"]}),
+        ("Observations outside a clause's period or areas", {"fields": ["out_of_scope_rows"]}),
         ("Clauses in order", {"fields": ["clause_tree"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "out_of_scope_rows":
+            kwargs["label"] = "What the ingest does with them"
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     @admin.display(description="clauses")
     def clause_count(self, obj: Agreement) -> int:

@@ -91,6 +91,21 @@ class Area(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.geometry is not None:
+            from agreements.geo import geometry_problem
+
+            if problem := geometry_problem(self.geometry):
+                errors["geometry"] = problem
+        aliases = self.aliases
+        if not isinstance(aliases, list) or not all(
+            isinstance(alias, str) and alias.strip() for alias in aliases
+        ):
+            errors["aliases"] = 'A list of names, e.g. ["Donetska oblast", "Донецкая область"].'
+        if errors:
+            raise ValidationError(errors)
+
 
 class Agreement(models.Model):
     class Kind(models.TextChoices):

@@ -1,11 +1,21 @@
 """Reads of agreements shared by the admin, the API, the rules and the scorecards."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from accounts.access import Reader, reach_of
-from agreements.models import Agreement, Clause, ImplementationAssessment, VerificationMechanism
+from agreements.geo import shape_of
+from agreements.models import (
+    Agreement,
+    Area,
+    Clause,
+    ImplementationAssessment,
+    VerificationMechanism,
+)
+from agreements.places import place_keys
+from agreements.scope import ClauseScope, KnownArea, Places, area_scope_of, period_of
 from core.days import day_in, end_of_day, local_instant, zone_named
 
 # Statuses under which an agreement binds (a terminated one until it expires).
@@ -200,3 +210,74 @@ def clauses_watched_for(*, user: Reader) -> QuerySet[Clause]:
         return Clause.objects.all()
     covered = Clause.objects.filter(mechanisms__missions__members=user.pk).values("pk")
     return Clause.objects.filter(pk__in=covered)
+
+
+def places_known() -> tuple[Places, dict[int, frozenset[str]]]:
+    """Every area for the scope checks, with the name keys of each (name, code, aliases)."""
+    areas, keys = [], {}
+    rows = Area.objects.values_list(
+        "pk", "code", "name", "aliases", "parent_id", "admin_level", "country",
+        "min_lon", "min_lat", "max_lon", "max_lat",
+    )  # fmt: skip
+    for pk, code, name, aliases, parent_id, level, country, *box in rows:
+        aliases = [a for a in aliases if isinstance(a, str)] if isinstance(aliases, list) else []
+        keys[pk] = place_keys([name, code, *aliases])
+        west, south, east, north = box
+        full_box = None
+        if west is not None and south is not None and east is not None and north is not None:
+            full_box = (west, south, east, north)
+        region = level <= 1 and bool(country)
+        areas.append((KnownArea(pk, name, parent_id, full_box, region), keys[pk]))
+    return Places.build(areas), keys
+
+
+def clause_scopes(*, clause_ids: Iterable[int]) -> tuple[dict[int, ClauseScope], Places]:
+    """The period and areas of each clause, and every known area, loaded in a few queries for
+    checking many rows (``agreements.scope.scope_check``)."""
+    places, keys = places_known()
+    clause_ids = set(clause_ids)
+    links: dict[int, list[int]] = {}
+    for clause_id, area_id in Clause.areas.through.objects.filter(
+        clause_id__in=clause_ids
+    ).values_list("clause_id", "area_id"):
+        links.setdefault(clause_id, []).append(area_id)
+    linked = {pk for ids in links.values() for pk in ids}
+    area_shapes = {
+        pk: shape
+        for pk, geometry in Area.objects.filter(pk__in=linked, geometry__isnull=False).values_list(
+            "pk", "geometry"
+        )
+        if (shape := shape_of(geometry)) is not None
+    }
+    scopes = {}
+    clauses = Clause.objects.filter(pk__in=clause_ids).select_related("agreement")
+    for clause in clauses.only(
+        "reference", "in_force_from", "geometry", *(f"agreement__{f}" for f in _PERIOD_FIELDS)
+    ):
+        agreement = clause.agreement
+        period = period_of(
+            clause_label=f"clause {clause.reference}",
+            clause_start=clause.in_force_from,
+            agreement_label=agreement.short_title or agreement.title,
+            in_force_on=agreement.in_force_on,
+            signed_on=agreement.signed_on,
+            in_force_time=agreement.in_force_time,
+            expires_on=agreement.expires_on,
+            time_zone=agreement.time_zone,
+        )
+        area = area_scope_of(
+            area_ids=links.get(clause.pk, ()),
+            geometry_shape=shape_of(clause.geometry),
+            area_shapes=area_shapes,
+            area_keys=keys,
+            places=places,
+        )
+        reject = agreement.out_of_scope_rows == Agreement.OutOfScopeRows.REJECT
+        scopes[clause.pk] = ClauseScope(period=period, area=area, reject=reject)
+    return scopes, places
+
+
+_PERIOD_FIELDS = (
+    "short_title", "title", "in_force_on", "signed_on", "in_force_time", "expires_on",
+    "time_zone", "out_of_scope_rows",
+)  # fmt: skip

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.access import reach_of
 from accounts.admin_mixins import HistoryInline, RecordAdmin
 from agreements.admin import active_period_text
+from reports import admin_observations  # noqa: F401 - registers the observation list
 from reports.api.views import EXTENSION_FORMATS
 from reports.evidence import (
     SNIFF_BYTES,
@@ -81,7 +82,9 @@ class ObservationInline(admin.StackedInline):
         "description",
         ("source", "source_reliability", "information_credibility", "verification_status"),
         "evidence_urls",
+        "scope_note",
     ]
+    readonly_fields = ["scope_note"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "clause":

@@ -75,6 +75,8 @@ OBSERVATION_COLUMNS = [
     ("grade", "grade", "#x_grade"),
     ("source", "source", "#meta +source"),
     ("description", "description", "#description"),
+    ("outside", "outside the clause's", "#x_outside"),
+    ("scope_note", "why outside", "#x_outside +reason"),
 ]
 
 
@@ -102,6 +104,10 @@ def observation_row(o) -> dict[str, Any]:
         "grade": o.grade,
         "source": o.source,
         "description": o.description,
+        "outside": " and ".join(
+            word for word, flag in (("period", o.outside_period), ("area", o.outside_area)) if flag
+        ),
+        "scope_note": o.scope_note,
     }
 
 

@@ -227,6 +227,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _alias(value: Any) -> str:
+    """Another name of an area as reports spell it ("Donetska oblast", "Донецкая область")."""
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(f"aliases: expected names as text, got {_shown(value)}")
+    if len(value.strip()) > 200:
+        raise _Bad(f'aliases: "{value.strip()[:40]}…" is longer than 200 characters')
+    return value.strip()
+
+
 def _geometry(value: Any) -> dict:
     problem = geometry_problem(_plain(value))
     if problem:

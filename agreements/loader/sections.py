@@ -6,6 +6,7 @@ from typing import Any
 
 from agreements.loader.converters import (
     Convert,
+    _alias,
     _Bad,
     _bbox,
     _choice_of,
@@ -66,6 +67,8 @@ _AREA: Spec = {
     "country": (_text(Area, "country"), False),
     "admin_level": (_integer("admin_level", 0), False),
     "bbox": (_bbox, False),
+    "aliases": (_listed(_alias, "aliases"), False),
+    "geometry": (_geometry, False),
 }
 _CLAUSE: Spec = {
     "ref": (_ref("ref"), True),

@@ -70,6 +70,10 @@ def _area_values(row: _Row) -> dict[str, Any]:
     if "bbox" in row.values:
         corners = ("min_lon", "min_lat", "max_lon", "max_lat")
         values.update(zip(corners, row.values["bbox"], strict=True))
+    if "aliases" in row.values:
+        values["aliases"] = list(row.values["aliases"])
+    if "geometry" in row.values:
+        values["geometry"] = row.values["geometry"]
     return values
 
 

@@ -1,6 +1,7 @@
 """Reading missions, reports and observations over the API, scoped to the caller's missions."""
 
 import django_filters
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiViewExtension
@@ -107,6 +108,9 @@ class ObservationSerializer(serializers.ModelSerializer):
             "grade",
             "verification_status",
             "attributes",
+            "outside_period",
+            "outside_area",
+            "scope_note",
         ]
 
 
@@ -169,10 +173,29 @@ class ObservationFilter(django_filters.FilterSet):
     bbox = django_filters.CharFilter(
         method="in_bbox", help_text="min_lon,min_lat,max_lon,max_lat (WGS84)"
     )
+    outside = django_filters.ChoiceFilter(
+        choices=[
+            ("period", "dated outside the clause's or agreement's period"),
+            ("area", "placed outside the clause's areas"),
+            ("any", "either"),
+            ("none", "neither: the rows the rules count"),
+        ],
+        method="by_scope",
+        help_text="Rows flagged outside their clause's period or areas (see scope_note).",
+    )
 
     class Meta:
         model = Observation
         fields = ["agreement", "clause", "party", "kind", "verification_status"]
+
+    def by_scope(self, queryset, name, value):
+        if value == "period":
+            return queryset.filter(outside_period=True)
+        if value == "area":
+            return queryset.filter(outside_area=True)
+        if value == "any":
+            return queryset.filter(Q(outside_period=True) | Q(outside_area=True))
+        return queryset.filter(outside_period=False, outside_area=False)
 
     def in_bbox(self, queryset, name, value):
         try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from reports.ingest.errors import PayloadRejected
 from reports.ingest.header import ReportHeader
-from reports.ingest.rows import RowContext, RowError, validate_row
+from reports.ingest.rows import CONTENT_FIELDS, RowContext, RowError, validate_row
 from reports.ingest.writer import observations_write
 from reports.models import Report
 from reports.parsers import PayloadProblem
@@ -78,7 +78,7 @@ def observations_store(
             last_day = day if last_day is None or day > last_day else last_day
             if errors:
                 continue  # keep validating to list every problem, but write nothing more
-            _row_hash(digest, values)
+            _row_hash(digest, values[:CONTENT_FIELDS])
             batch.append((report.pk, count, *values))
             if len(batch) >= BATCH_SIZE:
                 observations_write(batch)

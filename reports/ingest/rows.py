@@ -13,6 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from agreements.models import Area, Clause, Party
+from agreements.scope import IN_SCOPE, ClauseScope, Places, ScopeVerdict, scope_check
+from agreements.selectors import clause_scopes
 from core.days import day_in, zone_named
 from reports.ingest.dates import DateProblem, Moment, check_not_future, parse_moment
 from reports.models import Observation, ObserverMission
@@ -78,10 +80,16 @@ class ValidRow(NamedTuple):
     information_credibility: int
     verification_status: str
     attributes: dict[str, object]
+    # Derived from the clause, not sent: left out of the content hash (CONTENT_FIELDS).
+    outside_period: bool
+    outside_area: bool
+    scope_note: str
 
 
 # Columns of the observations table in the order the writers use.
 COLUMNS = ["report_id", "sequence", *ValidRow._fields]
+# The leading fields of a ValidRow that are the row's content (what a correction changes).
+CONTENT_FIELDS = ValidRow._fields.index("outside_period")
 
 
 class RowError(ValueError):
@@ -112,6 +120,9 @@ class RowContext:
     # else the mission's.
     mission_zone: dt.tzinfo = dt.UTC
     clause_zones: dict[int, dt.tzinfo] = field(default_factory=dict)
+    # Each covered clause's period and areas, and every known area (agreements.scope).
+    scopes: dict[int, ClauseScope] = field(default_factory=dict)
+    places: Places = field(default_factory=lambda: Places({}, {}))
 
     def day_of(self, moment: Moment, clause_id: int | None) -> dt.date:
         """The calendar day ``moment`` counts on for ``clause_id``: the day given when it
@@ -166,7 +177,18 @@ class RowContext:
         for pk, code, name in Area.objects.values_list("pk", "code", "name"):
             ctx.areas[code.lower()] = pk
             ctx.areas[name.lower()] = pk
+        ctx.scopes, ctx.places = clause_scopes(clause_ids=covered_ids)
         return ctx
+
+    def area_named(self, admin_area: str) -> int | None:
+        """The area ``admin_area`` names: by exact name or code, else by its one name key
+        ("Donetska oblast" is Donetsk oblast); None when unknown or ambiguous."""
+        if not admin_area:
+            return None
+        if (pk := self.areas.get(admin_area.lower())) is not None:
+            return pk
+        named = self.places.named(admin_area)
+        return next(iter(named)) if len(named) == 1 else None
 
 
 def _zone_or_utc(name: str) -> dt.tzinfo:
@@ -386,6 +408,42 @@ def _occurred(row: RawRow, ctx: RowContext) -> Moment:
     return occurred
 
 
+def _scope(
+    ctx: RowContext,
+    clause_id: int | None,
+    occurred: Moment,
+    place: tuple[float | None, float | None, int | None, str, str],
+) -> ScopeVerdict:
+    """The row's place in its clause's period and areas (``place``: latitude, longitude,
+    area, admin area, place name); a RowError with the reason instead when the clause's
+    agreement rejects rows outside them."""
+    scope = ctx.scopes.get(clause_id) if clause_id is not None else None
+    if scope is None:
+        return IN_SCOPE
+    latitude, longitude, area_id, admin_area, place_name = place
+    verdict = scope_check(
+        scope,
+        ctx.places,
+        occurred_at=occurred.at,
+        occurred_on=ctx.day_of(occurred, clause_id),
+        date_only=occurred.date_only,
+        latitude=latitude,
+        longitude=longitude,
+        area_id=area_id,
+        admin_area=admin_area,
+        place_name=place_name,
+    )
+    if not (verdict.note and scope.reject):
+        return verdict
+    if verdict.outside_period:
+        name = "occurred_at"
+    else:
+        name = "latitude" if latitude is not None else "admin_area" if admin_area else "place_name"
+    agreement = scope.period.agreement_label
+    refusal = f"{agreement} takes no observations outside a clause's period or areas"
+    raise RowError(name, f"{verdict.note}; {refusal}")
+
+
 def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
     """One raw row to its column values (see COLUMNS, without report and sequence)."""
     if "__error__" in row:
@@ -400,8 +458,10 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
             "latitude" if latitude is None else "longitude", "latitude and longitude come together"
         )
     admin_area = _text(row, "admin_area")
-    area_id = ctx.areas.get(admin_area.lower()) if admin_area else None
+    place_name = _text(row, "place_name")
+    area_id = ctx.area_named(admin_area)
     clause_id = _clause(row, ctx, kind, occurred, area_id)
+    scope = _scope(ctx, clause_id, occurred, (latitude, longitude, area_id, admin_area, place_name))
     party_name = row.get("party")
     party_id = None
     if party_name not in (None, ""):
@@ -435,7 +495,7 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
         occurred.at,
         ctx.day_of(occurred, clause_id),
         occurred.date_only,
-        _text(row, "place_name"),
+        place_name,
         admin_area,
         area_id,
         latitude,
@@ -449,4 +509,5 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
         credibility,
         VERIFICATION[verification],
         attributes,
+        *scope,
     )

@@ -198,6 +198,7 @@ ADMIN_MODELS: dict[str, tuple[set, set, set, bool, str]] = {
     ),
     "reports_report": (RECORD_READERS, {*OBSERVERS, "administrator"}, set(), True, "report"),
     "reports_inboundpayload": (RECORD_READERS, set(), set(), True, "payload"),
+    "reports_observation": (RECORD_READERS, set(), set(), True, "observation"),
     "reports_columnprofile": (
         {"administrator"},
         {"administrator"},

@@ -166,6 +166,7 @@ def _agreement_form(agreement, **overrides) -> dict[str, str]:
         "time_zone": agreement.time_zone,
         "source_url": "",
         "source_note": "",
+        "out_of_scope_rows": agreement.out_of_scope_rows,
         "agreementparty_set-TOTAL_FORMS": "0",
         "agreementparty_set-INITIAL_FORMS": "0",
         "mechanisms-TOTAL_FORMS": "0",

@@ -74,6 +74,9 @@ def test_full_row_becomes_column_values(ctx, world):
         "information_credibility": 2,
         "verification_status": "corroborated",
         "attributes": {"reported_at": "2025-03-02", "id": "EV-7"},
+        "outside_period": False,
+        "outside_area": False,
+        "scope_note": "",
     }
     assert ctx.clauses_touched == {world.clause_a.pk}
 

@@ -1,0 +1,74 @@
+"""Filed observations in the admin, read only: a list an analyst can narrow to the rows
+flagged outside their clause's period or areas (imported by ``reports.admin``)."""
+
+from django.contrib import admin
+from django.db.models import Q
+
+from accounts.admin_mixins import RecordAdmin
+from reports.models import Observation
+from reports.selectors import observations_visible_to
+
+
+class OutsideScopeFilter(admin.SimpleListFilter):
+    title = "clause's period and areas"
+    parameter_name = "outside"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("any", "Outside either (not counted)"),
+            ("period", "Outside the period"),
+            ("area", "Outside the areas"),
+            ("none", "Within both (counted)"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "period":
+            return queryset.filter(outside_period=True)
+        if value == "area":
+            return queryset.filter(outside_area=True)
+        if value == "any":
+            return queryset.filter(Q(outside_period=True) | Q(outside_area=True))
+        if value == "none":
+            return queryset.filter(outside_period=False, outside_area=False)
+        return queryset
+
+
+@admin.register(Observation)
+class ObservationAdmin(RecordAdmin):
+    list_display = ["occurred_at", "clause", "where", "scope", "mission"]
+    list_filter = [
+        OutsideScopeFilter,
+        "kind",
+        "verification_status",
+        ("report__mission", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["clause__agreement", "report__mission"]
+    search_fields = ["place_name", "admin_area", "description", "scope_note"]
+    ordering = ["-id"]
+    # Counting a million rows for "of N" costs more than the page.
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return observations_visible_to(user=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a draft report deletes its rows: the admin asks this of each of them. Filed
+        # rows (all this list shows) are records and stay.
+        return (
+            obj is not None
+            and obj.report.is_editable
+            and request.user.has_perm("reports.delete_observation")
+        )
+
+    @admin.display(description="place")
+    def where(self, obj: Observation) -> str:
+        return ", ".join(part for part in (obj.place_name, obj.admin_area) if part) or "-"
+
+    @admin.display(description="mission")
+    def mission(self, obj: Observation) -> str:
+        return obj.report.mission.name
+
+    @admin.display(description="outside the clause's period or areas")
+    def scope(self, obj: Observation) -> str:
+        return obj.scope_note or "-"
