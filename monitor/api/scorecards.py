@@ -2,7 +2,6 @@
 by field in the schema (monitor.api.scorecard_serializers)."""
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -12,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.permissions import AlertReaders, ReadScope
 from agreements.models import Party
 from agreements.selectors import agreements_with_figures_for
-from core.params import FIRST_DAY, LAST_DAY, as_of_param, window_param
+from core.params import FIRST_DAY, LAST_DAY, as_of_param
 from monitor.api.scorecard_serializers import (
     AgreementScorecardSerializer,
     OverviewRowSerializer,
@@ -21,22 +20,50 @@ from monitor.api.scorecard_serializers import (
 from monitor.scorecards.agreement import agreement_scorecard
 from monitor.scorecards.overview import agreements_overview
 from monitor.scorecards.party import party_scorecard
+from monitor.scorecards.picture import (
+    agreements_active_periods,
+    known_at_param,
+    period_from_params,
+    picture_from_params,
+)
 
 AS_OF_PARAM = OpenApiParameter(
     "as_of",
     OpenApiTypes.DATE,
-    description=f"The data as it stood that day ({FIRST_DAY} to {LAST_DAY}).",
+    description=f"The moment the statuses describe: the end of that day, UTC ({FIRST_DAY} to "
+    f"{LAST_DAY}). Default: the end of the period shown (now while it runs to today).",
+)
+KNOWN_AT_PARAM = OpenApiParameter(
+    "known_at",
+    OpenApiTypes.DATE,
+    description="Only reports filed by the end of that day (UTC) count. Default: now, so "
+    "reports filed late about the past count for the past they describe.",
 )
 WINDOW_PARAMS = [
     OpenApiParameter(
         "from",
         OpenApiTypes.DATE,
-        description="Start of the period; 1900 onwards. Default: 12 weeks before its end.",
+        description="Start of the period; 1900 onwards. Default: the start of the agreement's "
+        "active life once it has ended, otherwise 12 weeks before the period's end.",
     ),
     OpenApiParameter(
         "to",
         OpenApiTypes.DATE,
-        description="End of the period; up to 2100. Default: the as_of day, or today.",
+        description="End of the period; up to 2100, never past as_of or today. Default: the "
+        "end of the agreement's active life once it has ended, otherwise the as_of day or today.",
+    ),
+]
+PARTY_WINDOW_PARAMS = [
+    OpenApiParameter(
+        "from",
+        OpenApiTypes.DATE,
+        description="Start of one period for every agreement. Default: each agreement's own "
+        "active life.",
+    ),
+    OpenApiParameter(
+        "to",
+        OpenApiTypes.DATE,
+        description="End of that period. Default: the as_of day or today.",
     ),
 ]
 
@@ -46,14 +73,14 @@ class AgreementScorecardView(APIView):
 
     @extend_schema(
         summary="An agreement's compliance scorecard",
-        parameters=[AS_OF_PARAM, *WINDOW_PARAMS],
+        parameters=[AS_OF_PARAM, KNOWN_AT_PARAM, *WINDOW_PARAMS],
         responses=AgreementScorecardSerializer,
     )
     def get(self, request: Request, code: str) -> Response:
         agreement = get_object_or_404(agreements_with_figures_for(user=request.user), code=code)
-        as_of = as_of_param(request.query_params)
-        period = window_param(request.query_params, until=(as_of or timezone.now()).date())
-        card = agreement_scorecard(agreement=agreement, as_of=as_of, period=period)
+        life = agreements_active_periods([agreement])[agreement.pk]
+        picture = picture_from_params(request.query_params, life=life)
+        card = agreement_scorecard(agreement=agreement, picture=picture)
         return Response(AgreementScorecardSerializer(card).data)
 
 
@@ -62,14 +89,17 @@ class PartyScorecardView(APIView):
 
     @extend_schema(
         summary="A party's obligations and record",
-        parameters=[AS_OF_PARAM],
+        parameters=[AS_OF_PARAM, KNOWN_AT_PARAM, *PARTY_WINDOW_PARAMS],
         responses=PartyScorecardSerializer,
     )
     def get(self, request: Request, code: str) -> Response:
+        as_of = as_of_param(request.query_params)
         card = party_scorecard(
             party=get_object_or_404(Party, code=code),
             agreements=agreements_with_figures_for(user=request.user),
-            as_of=as_of_param(request.query_params),
+            as_of=as_of,
+            known_at=known_at_param(request.query_params),
+            period=period_from_params(request.query_params, as_of=as_of),
         )
         return Response(PartyScorecardSerializer(card).data)
 
@@ -78,15 +108,18 @@ class OverviewView(APIView):
     permission_classes = [AlertReaders, ReadScope]
 
     @extend_schema(
-        summary="Every agreement at a glance",
-        parameters=[AS_OF_PARAM],
+        summary="Every agreement at a glance, each over its own active period",
+        parameters=[AS_OF_PARAM, KNOWN_AT_PARAM],
         responses=OverviewRowSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         visible = set(agreements_with_figures_for(user=request.user).values_list("pk", flat=True))
         rows = [
             row
-            for row in agreements_overview(as_of=as_of_param(request.query_params))
+            for row in agreements_overview(
+                as_of=as_of_param(request.query_params),
+                known_at=known_at_param(request.query_params),
+            )
             if row.agreement.pk in visible
         ]
         return Response(OverviewRowSerializer(rows, many=True).data)

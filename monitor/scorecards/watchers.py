@@ -7,9 +7,12 @@ from monitor.cadence import cadence_status
 from reports.selectors import mechanisms_with_last_filed
 
 
-def clause_watchers(*, agreement: Agreement, moment: dt.datetime) -> dict[int, list[str]]:
+def clause_watchers(
+    *, agreement: Agreement, moment: dt.datetime, known_at: dt.datetime | None = None
+) -> dict[int, list[str]]:
     """By clause id: "mechanism (ok|grace|overdue)" for every mechanism watching it, as of
-    ``moment`` (reports filed later do not count)."""
+    ``moment`` (reports filed later, or after ``known_at``, do not count)."""
+    filed_by = moment if known_at is None else min(moment, known_at)
     cadence = {
         m["pk"]: cadence_status(
             last=m["last_filed"],
@@ -19,7 +22,7 @@ def clause_watchers(*, agreement: Agreement, moment: dt.datetime) -> dict[int, l
             since=m["active_from"],
         ).value
         for m in mechanisms_with_last_filed(
-            mechanisms=VerificationMechanism.objects.filter(agreement=agreement), as_of=moment
+            mechanisms=VerificationMechanism.objects.filter(agreement=agreement), as_of=filed_by
         ).values("pk", "reporting_interval", "grace", "active_from", "last_filed")  # type: ignore[misc]
     }
     watchers: dict[int, list[str]] = {}
