@@ -167,16 +167,21 @@ def picture_for(
         else:
             period, kind = window_ending(today), "recent"
     else:
+        end_given = end is not None
         if end is None:
             # From a given day: to the as_of day, the end of an ended life, or today.
             ended = as_of is None and life is not None and life.ended_by(today)
             end = life.so_far(today).end if ended and life is not None else until
         period, kind = DateWindow(start=start or window_ending(end).start, end=end), "chosen"
-        if period.end < period.start:
+        if period.end < period.start and end_given:
             raise ParameterError(
                 "to",
                 f"a day on or after the start of the period ({period.start})",
                 str(period.end),
+            )
+        if period.end < period.start:
+            raise ParameterError(
+                "from", f"a day on or before the end of the period ({period.end})", str(start)
             )
     last = min(period.end, until)
     if last < period.start:
