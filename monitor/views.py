@@ -170,6 +170,9 @@ def _timeline(card: AgreementScorecard) -> tuple[Buckets, list[int]]:
 
 
 def _regroup(values: list, of_week: list[int], size: int, zero):
+    """``values`` per week summed into the timeline's columns (as they are for weeks)."""
+    if size == len(values):
+        return values
     cells = [zero] * size
     for week, value in enumerate(values):
         cells[of_week[week]] = _add(cells[of_week[week]], value)

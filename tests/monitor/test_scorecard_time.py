@@ -4,7 +4,9 @@ violations in the period never reads "Not in force"; known_at counts what had be
 then; retrospective findings are listed with their period, apart from the live alerts; the
 observations flagged outside a clause's period or area are counted apart."""
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 import time_machine
@@ -168,6 +170,19 @@ def test_an_agreement_in_force_opens_on_the_last_12_weeks_with_its_live_alerts(
         last_seen=NOW,
     )
 
+    Alert.objects.create(  # a finding about last year: never a live alert
+        rule="clause.violation_recorded",
+        fingerprint="retro-b",
+        clause=world.clause_b,
+        agreement=world.agreement,
+        severity=4,
+        title="Violations recorded",
+        explanation="Found later: violations last year.",
+        describes=dt.datetime(2025, 11, 1, tzinfo=dt.UTC),
+        first_seen=NOW,
+        last_seen=NOW,
+    )
+
     card = agreement_scorecard(agreement=world.agreement)
     document = get_page(client_for(analyst), world.agreement.code)
 
@@ -179,6 +194,9 @@ def test_an_agreement_in_force_opens_on_the_last_12_weeks_with_its_live_alerts(
     )
     assert statuses(document)["1"] == "Violated"
     assert "Live: violations this month." in cells(document, "1")[5]
+    assert statuses(document)["2"] != "Violated"
+    assert "Found later" not in document.get_element_by_id("clauses").text_content()
+    assert card.retrospective == ()  # 1 November 2025 is outside the 12 weeks shown
 
 
 # --- known_at -------------------------------------------------------------------------------
@@ -287,10 +305,14 @@ def test_flagged_observations_are_counted_apart_per_clause_and_in_total(client_f
 
     document = get_page(client, "minsk-like")
     api = client.get("/api/v1/scorecards/agreements/minsk-like/").json()
+    exported = client.get(reverse("scorecards:agreement", args=["minsk-like"]), {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
 
     assert cells(document, "2")[-2] == "3" and cells(document, "1")[-2] == "—"
     assert document.get_element_by_id("outside-total").text_content().strip() == "3"
     assert api["outside_period_or_area"] == 3
+    assert rows[0][-1] == "outside the clause's period / area"
+    assert [r[-1] for r in rows[1:]] == ["0", "3"]
     assert {c["reference"]: c["outside_period_or_area"] for c in api["clauses"]} == {
         "1": 0,
         "2": 3,
