@@ -1,5 +1,8 @@
+import datetime as dt
+
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.admin_mixins import AuditedAdmin, HistoryInline
@@ -15,6 +18,37 @@ from agreements.models import (
 )
 from agreements.selectors import clause_tree, clauses_watched_for
 from agreements.services import assessment_record, clause_dates_resolve
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _span(span: dt.timedelta) -> str:
+    """ "1 day", "7 days", "12 hours", "1 day 12 hours"."""
+    days, hours = span.days, span.seconds // 3600
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    if hours or not parts:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    return " ".join(parts)
+
+
+def active_period_text(
+    *, active_from: dt.date | None, active_until: dt.date | None, today: dt.date | None = None
+) -> str:
+    """A mechanism's or a mission's active period in words, as of ``today`` (UTC): "ended on
+    31 March 2022", "15 February 2015 to 31 March 2027", "since …", "from …", "open-ended"."""
+    today = today or timezone.now().astimezone(dt.UTC).date()
+    if active_until is not None and active_until < today:
+        return f"ended on {_day(active_until)}"
+    if active_from is not None and active_from > today:
+        starts = f"from {_day(active_from)}"
+        return f"{starts} to {_day(active_until)}" if active_until else starts
+    if active_until is not None:
+        return f"until {_day(active_until)}"
+    if active_from is not None:
+        return f"since {_day(active_from)}"
+    return "open-ended"
 
 
 @admin.register(Party)
@@ -261,12 +295,10 @@ class VerificationMechanismAdmin(AuditedAdmin):
     list_display = [
         "name",
         "agreement",
+        "active_period",
+        "expected",
         "kind",
         "responsible_party",
-        "reporting_interval",
-        "grace",
-        "active_from",
-        "active_until",
         "covered",
     ]
     list_filter = ["kind", "agreement"]
@@ -275,6 +307,16 @@ class VerificationMechanismAdmin(AuditedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("clauses")
+
+    @admin.display(description="active period", ordering="active_until")
+    def active_period(self, obj: VerificationMechanism) -> str:
+        return active_period_text(active_from=obj.active_from, active_until=obj.active_until)
+
+    @admin.display(description="reports expected", ordering="reporting_interval")
+    def expected(self, obj: VerificationMechanism) -> str:
+        every = _span(obj.reporting_interval)
+        every = "every day" if every == "1 day" else f"every {every}"
+        return f"{every}, {_span(obj.grace)} of grace" if obj.grace else every
 
     @admin.display(description="covers clauses")
     def covered(self, obj: VerificationMechanism) -> str:

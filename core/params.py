@@ -1,5 +1,6 @@
-"""Query parameters that pages and the API share: dates, ``as_of``, a ``from``/``to`` window,
-whole numbers and plain text, parsed one way with one set of defaults and messages.
+"""Query parameters that pages and the API share: dates, the two clocks ``as_of`` and
+``known_at``, a ``from``/``to`` window, whole numbers and plain text, parsed one way with one
+set of defaults and messages.
 
 A bad value raises :class:`ParameterError`; a page answers it with its 400 page and the API
 with its JSON 400 (``core.api.exception_handler``), both saying what the parameter must be.
@@ -62,6 +63,25 @@ def as_of_param(params: Params, name: str = "as_of") -> dt.datetime | None:
     if day is None:
         return None
     return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=dt.UTC)
+
+
+def known_at_param(params: Params, name: str = "known_at") -> dt.datetime | None:
+    """Which filings count (the second clock): a date, meaning the end of that day in UTC as
+    ``as_of_param`` reads it, or a date and time (``YYYY-MM-DDTHH:MM``, UTC unless it gives
+    an offset); None for now. Callers bring a moment after now back to now."""
+    value = text_param(params, name)
+    if not value:
+        return None
+    if len(value) == len("YYYY-MM-DD"):
+        return as_of_param(params, name)
+    expected = "a date YYYY-MM-DD or a date and time YYYY-MM-DDTHH:MM (UTC), e.g. 2022-03-01T12:00"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ParameterError(name, expected, value) from None
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise ParameterError(name, f"a moment from {FIRST_DAY} to {LAST_DAY}", value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def window_param(

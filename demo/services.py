@@ -35,6 +35,7 @@ from reports.ingest.process import payload_ingest
 from reports.ingest.receive import payload_receive
 from reports.ledger import ledger_backfill
 from reports.models import Channel, InboundPayload, ObserverMission, Report
+from reports.services import reports_mark_archival
 
 DATA_DIR = Path(settings.BASE_DIR) / "agreements" / "data"
 DEMO_NOTE = "Demo data: invented for Accord Monitor's demo, not a real monitoring report."
@@ -105,6 +106,10 @@ def _missions(data: Data) -> None:
         mission, _ = ObserverMission.objects.get_or_create(
             code=code, defaults={"name": entry["name"], "description": DEMO_NOTE}
         )
+        # The mandate and zone follow the file on every run (the SMM's ended on 31 March 2022).
+        mandate = {key: entry.get(key) for key in ("active_from", "active_until")}
+        mandate["time_zone"] = entry.get("time_zone", "UTC")
+        ObserverMission.objects.filter(pk=mission.pk).update(**mandate)
         mission.mechanisms.add(
             *[
                 VerificationMechanism.objects.get(agreement__code=a, code=m)
@@ -161,9 +166,10 @@ def _schedule_file(schedule: Schedule, *, rng: random.Random, result: DemoResult
         if payload.state == InboundPayload.State.DONE and payload.report_id is not None:
             # A historical demo: the report counts as filed when its period ended, so the
             # rules and scorecards see the cadence the missions kept back then.
-            Report.objects.filter(pk=payload.report_id).update(
-                filed_at=period_end + dt.timedelta(hours=2)
-            )
+            redated = Report.objects.filter(pk=payload.report_id)
+            redated.update(filed_at=period_end + dt.timedelta(hours=2))
+            # Accepted today, it was archival; filed two hours after its period, it is not.
+            reports_mark_archival(reports=redated)
             filed.append(payload.report_id)
             result.reports_filed += 1
             result.observations += len(rows)

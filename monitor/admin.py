@@ -12,7 +12,8 @@ from django.utils.html import format_html, format_html_join
 from accounts.admin_mixins import AuditedAdmin, HistoryInline, RecordAdmin
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig, Severity
 from monitor.rules import RULES
-from monitor.selectors import alerts_visible_to
+from monitor.rules.base import long_date
+from monitor.selectors import alerts_of_clock, alerts_visible_to
 from monitor.services import alert_set_state
 
 
@@ -25,6 +26,35 @@ class RuleFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(rule=self.value()) if self.value() else queryset
+
+
+class ClockFilter(admin.SimpleListFilter):
+    """The inbox holds alerts about the present unless asked: retrospective alerts (findings
+    about past dates, e.g. from an archival backfill) can number thousands and are not
+    today's work, so they are listed only on request rather than mixed in with a label."""
+
+    title = "moment described"
+    parameter_name = "about"
+    CLOCKS: dict[str | None, bool | None] = {None: False, "past": True, "all": None}
+
+    def lookups(self, request, model_admin):
+        return [("past", "Past dates (retrospective)"), ("all", "Both")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "The present (live)",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        return alerts_of_clock(queryset, retrospective=self.CLOCKS.get(self.value(), False))
 
 
 class TransitionInline(HistoryInline):
@@ -55,7 +85,7 @@ class AlertAdmin(RecordAdmin):
         "first_seen",
         "last_seen",
     ]
-    list_filter = [RuleFilter, "severity", "state", "agreement", "party"]
+    list_filter = [ClockFilter, RuleFilter, "severity", "state", "agreement", "party"]
     list_select_related = ["agreement", "party"]
     search_fields = ["title", "explanation"]
     date_hierarchy = "last_seen"
@@ -63,11 +93,18 @@ class AlertAdmin(RecordAdmin):
     def get_queryset(self, request):
         return alerts_visible_to(user=request.user)
 
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if request.GET.get(ClockFilter.parameter_name):  # retrospective alerts are listed
+            columns.insert(1, "describes_day")
+        return columns
+
     inlines = [TransitionInline]
     fields = (
         "title",
         "rule",
         "rule_description",
+        "describes_label",
         "state",
         "severity",
         "agreement",
@@ -91,6 +128,16 @@ class AlertAdmin(RecordAdmin):
     @admin.display(description="severity", ordering="severity")
     def severity_label(self, obj: Alert) -> str:
         return Severity(obj.severity).label
+
+    @admin.display(description="describes", ordering="describes")
+    def describes_day(self, obj: Alert) -> str:
+        return long_date(obj.describes) if obj.describes else "the present"
+
+    @admin.display(description="describes")
+    def describes_label(self, obj: Alert) -> str:
+        if obj.describes is None:
+            return "the present (a live alert)"
+        return f"{long_date(obj.describes)} (a retrospective finding about that date)"
 
     @admin.display(description="what the rule checks")
     def rule_description(self, obj: Alert) -> str:
@@ -232,6 +279,8 @@ class EvaluationRunAdmin(RecordAdmin):
         "started_at",
         "trigger",
         "as_of",
+        "known_at",
+        "retrospective",
         "clauses",
         "findings",
         "opened",
@@ -239,4 +288,4 @@ class EvaluationRunAdmin(RecordAdmin):
         "resolved",
         "queries",
     ]
-    list_filter = ["trigger"]
+    list_filter = ["trigger", "retrospective"]

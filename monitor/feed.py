@@ -37,16 +37,28 @@ CHANGE_FIELDS = [
     "alert__party__code",
     "alert__first_seen",
     "alert__last_seen",
+    "alert__describes",
 ]
 
-# (agreement?, min_severity?, rule?, rows) -> SQL with %s placeholders, in that order.
-_COMPILED: dict[tuple[bool, bool, bool, int], str] = {}
+# (agreement?, min_severity?, rule?, retrospective?, rows) -> SQL with %s placeholders, in
+# that order (the retrospective condition takes no parameter).
+_COMPILED: dict[tuple[bool, bool, bool, bool, int], str] = {}
 _COMPILED_MAX = 256
 PREPARE_AFTER = 5  # runs of one statement on a connection before psycopg prepares it
 
 
-def _query(after: int, rows: int, agreement: str, min_severity: int, rule: str, scope=None):
+def _query(
+    after: int,
+    rows: int,
+    agreement: str,
+    min_severity: int,
+    rule: str,
+    retrospective: bool,
+    scope=None,
+):
     query = AlertTransition.objects.filter(id__gt=after).order_by("id")
+    if not retrospective:
+        query = query.filter(alert__describes__isnull=True)
     if scope is not None:
         query = query.filter(alert__agreement__in=scope)
     if agreement:
@@ -65,22 +77,25 @@ def feed_page(
     agreement: str = "",
     min_severity: int = 0,
     rule: str = "",
+    retrospective: bool = False,
     agreements: QuerySet | None = None,
 ) -> list[tuple]:
-    """Up to ``rows`` transitions with an id above ``after``, in id order; ``agreements``
-    (a queryset of ids, from monitor.selectors.feed_scope) bounds them for the reader."""
+    """Up to ``rows`` transitions with an id above ``after``, in id order; those of
+    retrospective alerts only with ``retrospective``; ``agreements`` (a queryset of ids,
+    from monitor.selectors.feed_scope) bounds them for the reader."""
+    shape = (after, rows, agreement, min_severity, rule, retrospective)
     if agreements is not None:  # a bounded reader: the ORM path, not the prepared statement
-        return list(_query(after, rows, agreement, min_severity, rule, agreements))
+        return list(_query(*shape, agreements))
     if connection.vendor != "postgresql":
-        return list(_query(after, rows, agreement, min_severity, rule))
+        return list(_query(*shape))
     params: list = [after]
     params += [agreement] if agreement else []
     params += [min_severity] if min_severity else []
     params += [rule] if rule else []
-    key = (bool(agreement), bool(min_severity), bool(rule), rows)
+    key = (bool(agreement), bool(min_severity), bool(rule), retrospective, rows)
     sql = _COMPILED.get(key)
     if sql is None:
-        query = _query(after, rows, agreement, min_severity, rule)
+        query = _query(*shape)
         try:
             sql, compiled = query.query.sql_with_params()
         except EmptyResultSet:  # e.g. a min_severity beyond the column's range: nothing matches
@@ -121,7 +136,9 @@ def _server_binding_cursor():
         cursor.close()
 
 
-def when(value: dt.datetime) -> str:
+def when(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -148,6 +165,7 @@ def change_row(row: tuple) -> dict:
         party,
         first_seen,
         last_seen,
+        describes,
     ) = row
     return {
         "id": pk,
@@ -168,6 +186,7 @@ def change_row(row: tuple) -> dict:
             "agreement": agreement,
             "clause": clause,
             "party": party,
+            "describes": when(describes),
             "first_seen": when(first_seen),
             "last_seen": when(last_seen),
         },

@@ -6,6 +6,10 @@ decide.
 It runs in two steps, so a steady state with tens of thousands of live alerts stays cheap:
 first a light row per live alert (its digest), then full rows only for those that change
 (``alerts_to_read``), then the plan (``alerts_plan``).
+
+The same plan serves both kinds of alert: a live evaluation is given the live alerts, a
+retrospective one (``as_of`` in the past) the retrospective alerts about its ``as_of``; "live"
+below means followed, not resolved, within the set the planner is given.
 """
 
 import datetime as dt

@@ -5,6 +5,7 @@ reads (agreements.selectors). The observations behind an alert are row-level rec
 observer sees its own missions' and is told how many others were withheld.
 """
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -36,6 +37,29 @@ def alerts_live() -> QuerySet[Alert]:
 def alerts_retrospective() -> QuerySet[Alert]:
     """Findings about past moments (``describes`` set), kept apart from the live alerts."""
     return Alert.objects.filter(describes__isnull=False)
+
+
+def alerts_of_clock(
+    alerts: QuerySet[Alert],
+    *,
+    retrospective: bool | None,
+    describes_from: dt.date | None = None,
+    describes_to: dt.date | None = None,
+) -> QuerySet[Alert]:
+    """``alerts`` about the present (``retrospective`` False: live and resolved ones), about
+    past moments (True), or both (None); ``describes_from``/``describes_to`` bound the days
+    (UTC) a retrospective alert describes, both included."""
+    if retrospective is not None:
+        alerts = alerts.filter(describes__isnull=not retrospective)
+    if describes_from:
+        alerts = alerts.filter(describes__gte=_day_start(describes_from))
+    if describes_to:
+        alerts = alerts.filter(describes__lt=_day_start(describes_to + dt.timedelta(days=1)))
+    return alerts
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def transitions_visible_to(*, user: Reader) -> QuerySet[AlertTransition]:

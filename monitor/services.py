@@ -15,6 +15,7 @@ from django.utils import timezone
 from agreements.models import Agreement, Clause
 from agreements.selectors import clauses_in_force
 from core.db import fetch_rows
+from monitor.clocks import clocks_check, evaluation_is_retrospective
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig
 from monitor.reconcile import (
     AlertPlan,
@@ -25,8 +26,9 @@ from monitor.reconcile import (
     alerts_to_read,
 )
 from monitor.rules import RULES, Finding, Rule
+from monitor.rules.base import finding_dated
 from monitor.rules.queries import clause_ids_with_dependents
-from monitor.selectors import alerts_live
+from monitor.selectors import alerts_live, alerts_retrospective
 from monitor.signals import transitions_recorded_on_commit
 
 State = Alert.State
@@ -55,6 +57,11 @@ class Evaluation:
     opened: int = 0
     updated: int = 0
     resolved: int = 0
+
+    @property
+    def retrospective(self) -> bool:
+        """About a past moment: its findings become retrospective alerts (``describes``)."""
+        return evaluation_is_retrospective(as_of=self.as_of, known_at=self.known_at)
 
 
 def _effective(rule: Rule, config: RuleConfig | None) -> tuple[bool, dict[str, Any], int | None]:
@@ -158,20 +165,30 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
     """Turn findings into alerts: open new ones, update live ones, resolve the cleared ones,
     reopen resolved ones whose condition returned; every change gets a transition row.
 
+    A retrospective evaluation (``Evaluation.retrospective``) does the same with the
+    retrospective alerts about its ``as_of`` only (``describes``), seen at its ``known_at``,
+    and never touches a live alert; a live one never touches a retrospective alert.
     Reads what the plan needs, plans (``monitor.reconcile``), writes the plan.
     """
     _lock()
+    findings = evaluation.findings
+    describes: dt.datetime | None = None
     now = evaluation.as_of
-    live = _live_alerts(evaluation=evaluation, clause_ids=clause_ids, now=now)
-    wanted = alerts_to_read(findings=evaluation.findings, live=live)
+    if evaluation.retrospective:
+        describes, now = evaluation.as_of, evaluation.known_at
+        findings = [finding_dated(f, describes) for f in findings]
+    followed = _followed_alerts(
+        evaluation=evaluation, clause_ids=clause_ids, now=now, describes=describes
+    )
+    wanted = alerts_to_read(findings=findings, live=followed)
     plan = alerts_plan(
-        findings=evaluation.findings,
-        live=live,
+        findings=findings,
+        live=followed,
         changing=_stored_alerts(pks=wanted.changing),
-        resolved=_latest_resolved_alerts(fingerprints=wanted.returning),
+        resolved=_latest_resolved_alerts(fingerprints=wanted.returning, describes=describes),
         now=now,
     )
-    transitions = _plan_write(plan=plan, now=now)
+    transitions = _plan_write(plan=plan, now=now, describes=describes)
     transitions_recorded_on_commit([t.pk for t in transitions])
     evaluation.opened += plan.opened
     evaluation.updated += plan.updated
@@ -179,13 +196,21 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
     return evaluation
 
 
-def _live_alerts(
-    *, evaluation: Evaluation, clause_ids: list[int] | None, now: dt.datetime
+def _followed_alerts(
+    *,
+    evaluation: Evaluation,
+    clause_ids: list[int] | None,
+    now: dt.datetime,
+    describes: dt.datetime | None,
 ) -> list[LiveAlert]:
-    """Live alerts this evaluation speaks for: its rules, its agreements (a rule switched off
-    for an agreement clears its alerts there) and, when incremental, its clauses; a light
-    row each."""
-    live_q = alerts_live().filter(rule__in=evaluation.rules, agreement_id__in=evaluation.agreements)
+    """The alerts this evaluation speaks for, not resolved: its rules, its agreements (a rule
+    switched off for an agreement clears its alerts there) and, when incremental, its
+    clauses; live ones, or the retrospective ones about ``describes``. A light row each."""
+    if describes is None:
+        followed = alerts_live()
+    else:
+        followed = alerts_retrospective().filter(describes=describes, state__in=Alert.LIVE_STATES)
+    live_q = followed.filter(rule__in=evaluation.rules, agreement_id__in=evaluation.agreements)
     if clause_ids is not None:
         live_q = live_q.filter(clause_id__in=clause_ids)
     # last_seen is compared in SQL: reading tens of thousands of timestamps costs more.
@@ -222,13 +247,17 @@ def _stored_alerts(*, pks: list[int]) -> list[StoredAlert]:
     ]
 
 
-def _latest_resolved_alerts(*, fingerprints: list[str]) -> list[StoredAlert]:
-    """The latest resolved alert of each fingerprint, and whether a person resolved it."""
+def _latest_resolved_alerts(
+    *, fingerprints: list[str], describes: dt.datetime | None
+) -> list[StoredAlert]:
+    """The latest resolved alert of each fingerprint (live ones, or the retrospective ones
+    about ``describes``), and whether a person resolved it."""
     if not fingerprints:
         return []
     latest: dict[str, StoredAlert] = {}
     for row in (
         Alert.objects.filter(fingerprint__in=fingerprints, state=State.RESOLVED)
+        .filter(Q(describes__isnull=True) if describes is None else Q(describes=describes))
         .order_by("fingerprint", "-resolved_at", "-id")
         .values_list(*STORED_FIELDS)
     ):
@@ -244,11 +273,15 @@ def _latest_resolved_alerts(*, fingerprints: list[str]) -> list[StoredAlert]:
     return [replace(alert, resolved_by_person=alert.pk in by_person) for alert in latest.values()]
 
 
-def _plan_write(*, plan: AlertPlan, now: dt.datetime) -> list[AlertTransition]:
-    """Write a reconciliation's plan; returns the transitions recorded."""
+def _plan_write(
+    *, plan: AlertPlan, now: dt.datetime, describes: dt.datetime | None
+) -> list[AlertTransition]:
+    """Write a reconciliation's plan (new alerts about ``describes``, None for live ones);
+    returns the transitions recorded."""
     created = [
         Alert(
             fingerprint=new.finding.fingerprint,
+            describes=describes,
             state=State.OPEN,
             first_seen=now,
             last_seen=now,
@@ -335,32 +368,64 @@ def _save_changed(alerts: list[AlertWrite]) -> None:
 def rules_run(
     *,
     trigger: str,
+    as_of: dt.datetime | None = None,
+    known_at: dt.datetime | None = None,
     agreement_codes: list[str] | None = None,
     clause_ids: list[int] | None = None,
     note: dict[str, Any] | None = None,
 ) -> EvaluationRun:
-    """Evaluate now and reconcile alerts; recorded as an EvaluationRun (``note`` joins its
+    """Evaluate and reconcile alerts; recorded as an EvaluationRun (``note`` joins its
     summary).
 
-    With ``clause_ids`` (after an ingest) the clauses that depend on them are evaluated too.
+    Both clocks default to now. An ``as_of`` in the past (``evaluation_is_retrospective``)
+    makes retrospective alerts about that moment, seen at ``known_at``; otherwise the live
+    alerts are reconciled, which only the present may do (``known_at`` now). With
+    ``clause_ids`` (after an ingest) the clauses that depend on them are evaluated too.
     """
     started = timezone.now()
+    known_at = known_at or started
+    as_of = as_of or known_at
+    clocks_check(as_of=as_of, known_at=known_at, now=started)
     if clause_ids is not None:
         clause_ids = clause_ids_with_dependents(clause_ids=clause_ids)
     evaluation = rules_evaluate(
-        as_of=started, agreement_codes=agreement_codes, clause_ids=clause_ids
+        as_of=as_of, known_at=known_at, agreement_codes=agreement_codes, clause_ids=clause_ids
     )
     alerts_reconcile(evaluation=evaluation, clause_ids=clause_ids)
+    return evaluation_record(
+        evaluation=evaluation,
+        trigger=trigger,
+        started=started,
+        agreement_codes=agreement_codes,
+        clause_ids=clause_ids,
+        note=note,
+    )
+
+
+def evaluation_record(
+    *,
+    evaluation: Evaluation,
+    trigger: str,
+    started: dt.datetime,
+    agreement_codes: list[str] | None = None,
+    clause_ids: list[int] | None = None,
+    queries: int | None = None,
+    note: dict[str, Any] | None = None,
+) -> EvaluationRun:
+    """Record a reconciled evaluation: both clocks, what it found and what it changed."""
     return EvaluationRun.objects.create(
         trigger=trigger,
         started_at=started,
         finished_at=timezone.now(),
-        as_of=started,
+        as_of=evaluation.as_of,
+        known_at=evaluation.known_at,
+        retrospective=evaluation.retrospective,
         clauses=evaluation.clauses,
         findings=len(evaluation.findings),
         opened=evaluation.opened,
         updated=evaluation.updated,
         resolved=evaluation.resolved,
+        queries=queries,
         summary={
             "per_rule": evaluation.per_rule,
             "agreements": agreement_codes or "all",

@@ -47,9 +47,14 @@ def clauses_evaluate(
 
 
 @shared_task(name="monitor.rules_run", acks_late=True)
-def rules_run() -> int:
-    """Periodically: every rule over every clause, for the time-based conditions."""
-    return services.rules_run(trigger=EvaluationRun.Trigger.PERIODIC).findings
+def rules_run(as_of: str | None = None, known_at: str | None = None) -> int:
+    """Periodically: every rule over every clause, for the time-based conditions. With
+    ``as_of`` (ISO) in the past, a retrospective evaluation of that moment instead."""
+    return services.rules_run(
+        trigger=EvaluationRun.Trigger.PERIODIC if as_of is None else EvaluationRun.Trigger.COMMAND,
+        as_of=dt.datetime.fromisoformat(as_of) if as_of else None,
+        known_at=dt.datetime.fromisoformat(known_at) if known_at else None,
+    ).findings
 
 
 @shared_task(name="monitor.evaluation_requests_requeue", acks_late=True)

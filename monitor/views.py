@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 from accounts.access import reach_of
 from agreements.models import Agreement, Clause, Party
 from agreements.selectors import agreements_with_figures_for
-from core.params import DateWindow, ParameterError, as_of_param
+from core.params import DateWindow, ParameterError
 from monitor import charts
 from monitor.models import Severity
 from monitor.scorecards.agreement import agreement_scorecard
@@ -34,8 +34,8 @@ from monitor.scorecards.party import party_scorecard
 from monitor.scorecards.picture import (
     Picture,
     agreements_active_periods,
+    clocks_from_params,
     end_of_day,
-    known_at_param,
     period_from_params,
     picture_from_params,
 )
@@ -90,7 +90,7 @@ def _day(moment: dt.datetime | None) -> str:
 
 @page
 def overview(request):
-    as_of, known_at = as_of_param(request.GET), known_at_param(request.GET)
+    as_of, known_at = clocks_from_params(request.GET)
     visible = set(agreements_visible_to(request.user).values_list("pk", flat=True))
     rows = []
     for row in agreements_overview(as_of=as_of, known_at=known_at):
@@ -263,9 +263,7 @@ def _clause_rows(card: AgreementScorecard, picture: Picture) -> str:
     loops costs most of the page's time."""
     labels = {s.value: s.label for s in Severity}
     watchers = clause_watchers(
-        agreement=card.agreement,
-        moment=picture.as_of,
-        known_at=None if picture.knows_everything else picture.known_at,
+        agreement=card.agreement, moment=picture.as_of, known_at=picture.known_at
     )
     clause_url = reverse("scorecards:clause", args=[0])[:-2]
     # The clause pages open on the same moment as this card (unless it is the present).
@@ -330,7 +328,7 @@ def _csv(card: AgreementScorecard, *, hxl: bool) -> StreamingHttpResponse:
 def party(request, code: str):
     visible = agreements_visible_to(request.user)
     target = get_object_or_404(Party, code=code)
-    as_of, known_at = as_of_param(request.GET), known_at_param(request.GET)
+    as_of, known_at = clocks_from_params(request.GET)
     period = period_from_params(request.GET, as_of=as_of)
     card = party_scorecard(
         party=target, agreements=visible, as_of=as_of, known_at=known_at, period=period
@@ -351,7 +349,7 @@ def clause(request, pk: int):
     target = get_object_or_404(
         Clause.objects.select_related("agreement", "parent").filter(agreement__in=visible), pk=pk
     )
-    as_of, known_at = as_of_param(request.GET), known_at_param(request.GET)
+    as_of, known_at = clocks_from_params(request.GET)
     # An agreement whose life is over opens on its end, as its scorecard does.
     life = agreements_active_periods([target.agreement])[target.agreement_id]
     today = timezone.now().date()

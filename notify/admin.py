@@ -33,7 +33,16 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["name", "url", "is_active", "agreements", "min_severity", "rules"]
+        fields = [
+            "name",
+            "url",
+            "is_active",
+            "agreements",
+            "min_severity",
+            "rules",
+            "include_retrospective",
+        ]
+        labels = {"include_retrospective": "Include retrospective alerts"}
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
@@ -51,7 +60,16 @@ class WebhookSubscriptionAddForm(WebhookSubscriptionForm):
     )
 
     class Meta(WebhookSubscriptionForm.Meta):
-        fields = ["name", "url", "secret", "is_active", "agreements", "min_severity", "rules"]
+        fields = [
+            "name",
+            "url",
+            "secret",
+            "is_active",
+            "agreements",
+            "min_severity",
+            "rules",
+            "include_retrospective",
+        ]
 
     def clean_secret(self) -> str:
         secret: str = self.cleaned_data.get("secret", "").strip()
@@ -68,7 +86,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     form = WebhookSubscriptionForm
     add_form = WebhookSubscriptionAddForm
     list_display = ["name", "url", "is_active", "min_severity", "filters", "owner", "created_at"]
-    list_filter = ["is_active", "min_severity"]
+    list_filter = ["is_active", "min_severity", "include_retrospective"]
     search_fields = ["name", "url"]
     filter_horizontal = ["agreements"]
     readonly_fields = ["owner", "created_at"]
@@ -112,7 +130,8 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     def filters(self, obj: WebhookSubscription) -> str:
         agreements = ", ".join(a.code for a in obj.agreements.all()) or "all agreements"
         rules = ", ".join(obj.rules) or "all rules"
-        return f"{agreements}; {rules}"
+        clocks = "with retrospective alerts" if obj.include_retrospective else "present only"
+        return f"{agreements}; {rules}; {clocks}"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookSubscription]:
         return super().get_queryset(request).select_related("owner").prefetch_related("agreements")

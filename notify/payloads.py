@@ -13,6 +13,10 @@ def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+def _iso_or_none(value: dt.datetime | None) -> str | None:
+    return _iso(value) if value is not None else None
+
+
 def event_payload(transition: AlertTransition) -> dict[str, Any]:
     """The JSON body for one transition: the alert as of that transition, and the move."""
     alert = transition.alert
@@ -31,6 +35,8 @@ def event_payload(transition: AlertTransition) -> dict[str, Any]:
                 "agreement": alert.agreement.code,
                 "clause": alert.clause.reference,
                 "party": alert.party.code if alert.party is not None else None,
+                # Set: a retrospective finding about that moment (an as_of in the past).
+                "describes": _iso_or_none(alert.describes),
                 "first_seen": _iso(alert.first_seen),
                 "last_seen": _iso(alert.last_seen),
                 "url": settings.SITE_URL + path,

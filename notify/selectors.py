@@ -21,10 +21,13 @@ def subscription_wants(
     agreement_id: int,
     rule: str,
     severity: int,
+    retrospective: bool = False,
 ) -> bool:
-    """The filters: empty agreements or rules mean all; severity at least the minimum."""
+    """The filters: empty agreements or rules mean all; severity at least the minimum;
+    retrospective alerts (findings about a past date) only when the subscription asks."""
     return (
-        (not agreement_ids or agreement_id in agreement_ids)
+        (subscription.include_retrospective or not retrospective)
+        and (not agreement_ids or agreement_id in agreement_ids)
         and severity >= subscription.min_severity
         and (not subscription.rules or rule in subscription.rules)
     )

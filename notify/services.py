@@ -63,6 +63,7 @@ def webhooks_dispatch(*, transition_ids: list[int]) -> list[int]:
                 agreement_id=alert.agreement_id,
                 rule=alert.rule,
                 severity=transition.severity,
+                retrospective=alert.describes is not None,
             ):
                 continue
             payload = payload or event_payload(transition)

@@ -12,7 +12,7 @@ import time
 
 import redis
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -142,23 +142,39 @@ def _evaluations():
 def _alerts():
     from monitor.models import Alert, Severity
 
+    # One query for both clocks: live alerts (``describes`` empty) feed the per-state gauges, a
+    # backfill's findings about past dates (retrospective alerts) are counted apart; they are
+    # not today's workload.
+    past = ExpressionWrapper(Q(describes__isnull=False), output_field=BooleanField())
     rows = (
-        Alert.objects.exclude(state=Alert.State.RESOLVED)
+        Alert.objects.filter(state__in=Alert.LIVE_STATES)
+        .annotate(past=past)
         .order_by()
-        .values("state", "severity")
+        .values("state", "severity", "past")
         .annotate(n=Count("id"))
-        .values_list("state", "severity", "n")
+        .values_list("state", "severity", "past", "n")
     )
-    counts = {(state, severity): n for state, severity, n in rows}
+    counts: dict[tuple[str, int], int] = {}
+    retrospective = 0
+    for state, severity, was_past, n in rows:
+        if was_past:
+            retrospective += n
+        else:
+            counts[(state, severity)] = n
     for state in Alert.LIVE_STATES:
         gauge = GaugeMetricFamily(
             f"accord_alerts_{state}",
-            f"Alerts currently {state}, by severity.",
+            f"Live alerts currently {state}, by severity (retrospective ones not included).",
             labels=["severity"],
         )
         for severity in Severity:
             gauge.add_metric([severity.name.lower()], counts.get((state, severity.value), 0))
         yield gauge
+    yield GaugeMetricFamily(
+        "accord_alerts_retrospective_unresolved",
+        "Retrospective alerts (findings about past dates) open or acknowledged.",
+        value=retrospective,
+    )
 
 
 def _webhooks():

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.access import reach_of
 from accounts.admin_mixins import HistoryInline, RecordAdmin
+from agreements.admin import active_period_text
 from reports.api.views import EXTENSION_FORMATS
 from reports.evidence import (
     SNIFF_BYTES,
@@ -45,13 +46,27 @@ from reports.services import report_submit
 
 @admin.register(ObserverMission)
 class ObserverMissionAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "is_active"]
+    list_display = ["name", "code", "is_active", "mandate", "time_zone"]
     list_filter = ["is_active"]
+    fields = [
+        "code",
+        "name",
+        "is_active",
+        ("active_from", "active_until"),
+        "time_zone",
+        "mechanisms",
+        "members",
+        "description",
+    ]
     search_fields = ["name", "code"]
     filter_horizontal = ["mechanisms", "members"]
 
     def get_queryset(self, request):
         return missions_for_user(user=request.user)
+
+    @admin.display(description="mandate")
+    def mandate(self, obj: ObserverMission) -> str:
+        return active_period_text(active_from=obj.active_from, active_until=obj.active_until)
 
 
 class ObservationInline(admin.StackedInline):
@@ -209,9 +224,15 @@ class ReportAdmin(admin.ModelAdmin):
         "channel",
         "filed_by",
         "filed_at",
+        "archival",
     ]
     # Only the missions the user can see reports of: observers must not learn other missions.
-    list_filter = ["status", "channel", ("mission", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        "status",
+        "channel",
+        "archival",
+        ("mission", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["mission", "filed_by"]
     search_fields = ["external_id", "title", "mission__name"]
     date_hierarchy = "period_end"
@@ -228,6 +249,7 @@ class ReportAdmin(admin.ModelAdmin):
         "channel",
         "filed_by",
         "filed_at",
+        "archival",
         "supersedes",
         "ledger_seq",
         "ledger_hash",

@@ -2,13 +2,17 @@
 
 Every page, export, endpoint and admin list that shows missions, reports, observations,
 payloads or evidence files reads them through these functions; the rules and the scorecards
-read the observations as they stood at a moment, and the mechanisms' last filed report, here.
+read the observations as they stood at a moment, and the period the mechanisms' reports last
+covered, here.
 """
 
 import datetime as dt
 from typing import Any, TypeVar
 
-from django.db.models import Max, Model, Q, QuerySet
+from django.conf import settings
+from django.db.models import DateTimeField, F, Max, Model, Q, QuerySet, Value
+from django.db.models.functions import Least
+from django.utils import timezone
 
 from accounts.access import Reader, reach_of
 from agreements.models import Clause, VerificationMechanism
@@ -106,16 +110,83 @@ def observations_counted(known_at: dt.datetime) -> QuerySet[Observation]:
     return observations_known(known_at).filter(outside_period=False, outside_area=False)
 
 
+def mission_active_q(day: dt.date, prefix: str = "") -> Q:
+    """Missions whose mandate covers ``day`` (both ends count; no date, no bound on that
+    side). ``is_active`` is not read: it says whether a mission may file, not when it ran."""
+    p = prefix
+    return (Q(**{f"{p}active_from__isnull": True}) | Q(**{f"{p}active_from__lte": day})) & (
+        Q(**{f"{p}active_until__isnull": True}) | Q(**{f"{p}active_until__gte": day})
+    )
+
+
+def reports_known_q(known_at: dt.datetime, prefix: str = "") -> Q:
+    """Reports filed by ``known_at``: accepted, or corrected only after it (the rule of
+    ``observations_known``)."""
+    p = prefix
+    return Q(**{f"{p}status": ReportStatus.ACCEPTED, f"{p}filed_at__lte": known_at}) | Q(
+        **{
+            f"{p}status": ReportStatus.SUPERSEDED,
+            f"{p}filed_at__lte": known_at,
+            f"{p}superseded_by__filed_at__gt": known_at,
+        }
+    )
+
+
+def archival_margin() -> dt.timedelta:
+    """How long after its period a report may be filed and still count as present-day
+    monitoring (settings.ARCHIVAL_MARGIN_DAYS)."""
+    return dt.timedelta(days=settings.ARCHIVAL_MARGIN_DAYS)
+
+
+def _covered_by(*, as_of: dt.datetime, known_at: dt.datetime) -> tuple[Q, Least]:
+    """The filter of the reports that count for a mechanism's cadence at ``as_of``, and the
+    moment each covers up to (its period's end, not after ``as_of``)."""
+    day = as_of.astimezone(dt.UTC).date()
+    r = "missions__reports__"
+    counted = (
+        mission_active_q(day, "missions__")
+        & reports_known_q(known_at, r)
+        & Q(**{f"{r}period_start__lte": as_of})
+    )
+    if known_at - as_of <= archival_margin():
+        counted &= Q(**{f"{r}archival": False})
+    return counted, Least(F(f"{r}period_end"), Value(as_of, output_field=DateTimeField()))
+
+
+def mechanisms_with_last_covered(
+    *,
+    mechanisms: QuerySet[VerificationMechanism] | None = None,
+    as_of: dt.datetime,
+    known_at: dt.datetime,
+) -> QuerySet[VerificationMechanism]:
+    """``mechanisms`` (default: all) annotated with ``last_covered``, the latest moment up to
+    ``as_of`` that a report of theirs covers, and ``last_filed``, when the latest of those
+    reports was filed (both None if none).
+
+    Counted: reports known at ``known_at`` whose period started by ``as_of``, of missions
+    whose mandate covers ``as_of``'s day (UTC, as mechanisms' periods are read). For the
+    present picture (``as_of`` within the archival margin of ``known_at``) archival reports
+    are left out: they describe the past, not today's monitoring. One grouped query.
+    """
+    counted, covered = _covered_by(as_of=as_of, known_at=known_at)
+    if mechanisms is None:
+        mechanisms = VerificationMechanism.objects.all()
+    return mechanisms.annotate(
+        last_covered=Max(covered, filter=counted),
+        last_filed=Max("missions__reports__filed_at", filter=counted),
+    )
+
+
 def mechanisms_with_last_filed(
     *,
     mechanisms: QuerySet[VerificationMechanism] | None = None,
     as_of: dt.datetime | None = None,
 ) -> QuerySet[VerificationMechanism]:
-    """``mechanisms`` (default: all) annotated with ``last_filed``: when their missions last
-    filed a report (accepted, or since corrected), by ``as_of`` when given; None if never."""
-    filed: dict[str, object] = {"missions__reports__status__in": FILED}
-    if as_of is not None:
-        filed["missions__reports__filed_at__lte"] = as_of
+    """Kept for ``monitor.scorecards.watchers`` until it calls
+    ``mechanisms_with_last_covered``: ``last_filed`` here is the last moment covered, as of
+    and known at ``as_of`` (default now), the moment cadence is measured from."""
+    moment = as_of or timezone.now()
+    counted, covered = _covered_by(as_of=moment, known_at=moment)
     if mechanisms is None:
         mechanisms = VerificationMechanism.objects.all()
-    return mechanisms.annotate(last_filed=Max("missions__reports__filed_at", filter=Q(**filed)))
+    return mechanisms.annotate(last_filed=Max(covered, filter=counted))

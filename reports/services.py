@@ -1,8 +1,11 @@
 """Writes to reports: the report workflow."""
 
+import datetime as dt
+
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from reports.ledger import ledger_append
@@ -14,6 +17,7 @@ from reports.models import (
     ReportStatus,
     ReportStatusChange,
 )
+from reports.selectors import archival_margin
 
 
 @transaction.atomic
@@ -29,14 +33,22 @@ def report_create(*, report: Report, by: User | None, note: str = "") -> Report:
 @transaction.atomic
 def report_set_status(*, report: Report, status: str, by: User | None, note: str = "") -> Report:
     """Move a report along its workflow (REPORT_TRANSITIONS) with a row of history;
-    ValidationError for a transition the map does not allow. Accepting chains the ledger."""
+    ValidationError for a transition the map does not allow. Accepting marks the report
+    archival or not (``report_is_archival``) and chains the ledger."""
     current = Report.objects.select_for_update().get(pk=report.pk)
     if status not in REPORT_TRANSITIONS[current.status]:
         raise ValidationError(
             f"A {current.get_status_display().lower()} report cannot become "
             f"{ReportStatus(status).label.lower()}."
         )
-    Report.objects.filter(pk=report.pk).update(status=status, updated_at=timezone.now())
+    changes: dict[str, object] = {"status": status, "updated_at": timezone.now()}
+    if status == ReportStatus.ACCEPTED:
+        # The stored row, not ``report``: the ingest writes the period after creating it.
+        changes["archival"] = report_is_archival(
+            filed_at=current.filed_at, period_end=current.period_end
+        )
+        report.archival = bool(changes["archival"])
+    Report.objects.filter(pk=report.pk).update(**changes)
     ReportStatusChange.objects.create(
         report=report, from_status=current.status, to_status=status, changed_by=by, note=note
     )
@@ -44,6 +56,22 @@ def report_set_status(*, report: Report, status: str, by: User | None, note: str
     if status == ReportStatus.ACCEPTED:
         ledger_append(report=report)
     return report
+
+
+def report_is_archival(*, filed_at: dt.datetime | None, period_end: dt.datetime) -> bool:
+    """Filed more than ARCHIVAL_MARGIN_DAYS after its period ended: it counts for its own
+    period, not as present-day monitoring."""
+    return filed_at is not None and filed_at - period_end > archival_margin()
+
+
+def reports_mark_archival(*, reports: QuerySet[Report] | None = None) -> int:
+    """Mark ``reports`` (default: all) archival or not from the current margin, in one
+    update; return how many changed."""
+    if reports is None:
+        reports = Report.objects.all()
+    late = Q(filed_at__gt=F("period_end") + archival_margin())
+    marked = reports.filter(late, archival=False).update(archival=True)
+    return marked + reports.filter(~late, archival=True).update(archival=False)
 
 
 @transaction.atomic

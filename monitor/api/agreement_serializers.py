@@ -1,7 +1,9 @@
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agreements.models import Agreement, AgreementParty, Clause, VerificationMechanism
+from monitor.cadence import CadenceStatus, cadence_status, cadence_text
 
 
 class AgreementPartySerializer(serializers.ModelSerializer):
@@ -100,8 +102,23 @@ class MechanismSerializer(serializers.ModelSerializer):
     clauses = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
     reporting_interval_hours = serializers.SerializerMethodField()
     grace_hours = serializers.SerializerMethodField()
-    last_report_at = serializers.DateTimeField(source="last_filed", allow_null=True, read_only=True)
-    cadence_status = serializers.SerializerMethodField(help_text="ok, grace or overdue")
+    last_report_at = serializers.DateTimeField(
+        source="last_filed",
+        allow_null=True,
+        read_only=True,
+        help_text="When the latest report counted for its cadence was filed.",
+    )
+    last_covered = serializers.DateTimeField(
+        allow_null=True,
+        read_only=True,
+        help_text="The latest moment its missions' reports cover (archival reports, filed long "
+        "after their period, do not count for the present).",
+    )
+    cadence_status = serializers.SerializerMethodField(help_text="ok, grace, overdue or ended")
+    cadence_text = serializers.SerializerMethodField(
+        help_text='The cadence in words: "ended on 31 March 2022", "overdue: last covered up to '
+        '3 March 2026".'
+    )
 
     class Meta:
         model = VerificationMechanism
@@ -118,7 +135,9 @@ class MechanismSerializer(serializers.ModelSerializer):
             "active_from",
             "active_until",
             "last_report_at",
+            "last_covered",
             "cadence_status",
+            "cadence_text",
         ]
 
     def get_reporting_interval_hours(self, m) -> float:
@@ -127,15 +146,18 @@ class MechanismSerializer(serializers.ModelSerializer):
     def get_grace_hours(self, m) -> float:
         return m.grace.total_seconds() / 3600
 
-    def get_cadence_status(self, m) -> str:
-        from django.utils import timezone
-
-        from monitor.cadence import cadence_status
-
+    def _cadence(self, m) -> CadenceStatus:
         return cadence_status(
-            last=m.last_filed,
+            last=m.last_covered,
             interval=m.reporting_interval,
             grace=m.grace,
-            now=timezone.now(),
+            now=self.context.get("now") or timezone.now(),
             since=m.active_from,
-        ).value
+            until=m.active_until,
+        )
+
+    def get_cadence_status(self, m) -> str:
+        return self._cadence(m).value
+
+    def get_cadence_text(self, m) -> str:
+        return cadence_text(self._cadence(m), last=m.last_covered, until=m.active_until)

@@ -2,6 +2,7 @@
 and implementation level), mechanisms (with their reporting cadence)."""
 
 import django_filters
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
@@ -13,7 +14,7 @@ from monitor.api.agreement_serializers import (
     ClauseSerializer,
     MechanismSerializer,
 )
-from reports.selectors import mechanisms_with_last_filed
+from reports.selectors import mechanisms_with_last_covered
 
 
 @extend_schema_view(
@@ -77,7 +78,9 @@ class ClauseViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Verification mechanisms with their reporting cadence"),
-    retrieve=extend_schema(summary="One verification mechanism and whether it is overdue"),
+    retrieve=extend_schema(
+        summary="One verification mechanism and whether it is overdue (or ended)"
+    ),
 )
 class MechanismViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MechanismSerializer
@@ -85,12 +88,22 @@ class MechanismViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = {"agreement__code": ["exact"], "kind": ["exact"]}
     ordering = ("agreement_id", "code", "id")
 
+    def _now(self):
+        # One moment per request: the query and each mechanism's cadence read the same clock.
+        if not hasattr(self, "_moment"):
+            self._moment = timezone.now()
+        return self._moment
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": self._now()}
+
     def get_queryset(self):
         readable = VerificationMechanism.objects.filter(
             agreement__in=agreements_readable_by(user=self.request.user)
         )
+        now = self._now()
         return (
-            mechanisms_with_last_filed(mechanisms=readable)
+            mechanisms_with_last_covered(mechanisms=readable, as_of=now, known_at=now)
             .select_related("agreement", "responsible_party")
             .prefetch_related("clauses")
             .order_by("agreement_id", "code", "id")

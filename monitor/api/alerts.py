@@ -22,6 +22,7 @@ from monitor.formats.cap import EVIDENCE_RADIUS_KM
 from monitor.models import Alert
 from monitor.rules import RULES
 from monitor.selectors import (
+    alerts_of_clock,
     alerts_visible_to,
     alerts_with_evidence_for,
     evidence_shown,
@@ -40,6 +41,7 @@ ALERT_COLUMNS = [
     ("party", "party", "#org +name"),
     ("title", "title", "#event +name"),
     ("explanation", "explanation", "#description"),
+    ("describes", "describes", "#date +describes"),
     ("first_seen", "first seen", "#date +start"),
     ("last_seen", "last seen", "#date +end"),
 ]
@@ -48,7 +50,26 @@ ALERT_COLUMNS = [
 ANSWER_RENDERERS = [JSONRenderer, BrowsableAPIRenderer]  # the analysts' moves answer in JSON
 
 
+# ?retrospective=: which clock's alerts a list holds (absent: "false").
+CLOCKS: dict[str, bool | None] = {"false": False, "true": True, "all": None}
+CLOCK_PARAMS = ("retrospective", "describes_from", "describes_to")
+
+
 class AlertFilter(django_filters.FilterSet):
+    retrospective = django_filters.ChoiceFilter(
+        choices=[(value, value) for value in CLOCKS],
+        method="by_clock",
+        help_text="false (the default): alerts about the present, live and resolved; true: "
+        "retrospective alerts only (findings about a past as_of, see describes); all: both.",
+    )
+    describes_from = django_filters.DateFilter(
+        method="by_clock",
+        help_text="Retrospective alerts describing this day (UTC) or later.",
+    )
+    describes_to = django_filters.DateFilter(
+        method="by_clock",
+        help_text="Retrospective alerts describing this day (UTC) or earlier.",
+    )
     state = django_filters.MultipleChoiceFilter(choices=Alert.State.choices)
     min_severity = django_filters.NumberFilter(field_name="severity", lookup_expr="gte")
     rule = django_filters.ChoiceFilter(choices=[(code, code) for code in RULES])
@@ -63,6 +84,12 @@ class AlertFilter(django_filters.FilterSet):
 
     def in_area(self, queryset, name, value):
         return queryset.filter(clause__areas__code=value).distinct()
+
+    def by_clock(self, queryset, name, value):
+        if name == "retrospective":
+            return alerts_of_clock(queryset, retrospective=CLOCKS[value])
+        bound = {name: value}
+        return alerts_of_clock(queryset, retrospective=None, **bound)
 
 
 def _alerts_readable_by(user):
@@ -125,6 +152,7 @@ def _alert_row(alert: Alert) -> dict:
         "party": alert.party.code if alert.party else None,
         "title": alert.title,
         "explanation": alert.explanation,
+        "describes": alert.describes.isoformat() if alert.describes else None,
         "first_seen": alert.first_seen.isoformat(),
         "last_seen": alert.last_seen.isoformat(),
     }
@@ -148,6 +176,10 @@ SINGLE_FORMAT_PARAM = OpenApiParameter(
     list=extend_schema(
         operation_id="v1_alerts_list",  # the text formats would make it look like a retrieve
         summary="Alerts, newest first",
+        description="Alerts about the present (live and resolved) unless ?retrospective= "
+        "asks for retrospective alerts: findings about a past as_of, whose describes says "
+        "which moment.",
+        filters=True,  # the several media types hide that this is a list from the generator
         parameters=FORMAT_PARAMS,
         responses={
             (200, "application/json"): AlertSerializer(many=True),
@@ -181,6 +213,15 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return _alerts_readable_by(self.request.user)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        params = self.request.query_params
+        if self.action == "list" and not any(params.get(name) for name in CLOCK_PARAMS):
+            # Lists hold the present unless asked: a backfill's findings about 2022 are not
+            # news. One alert by id is found whatever its clock.
+            queryset = alerts_of_clock(queryset, retrospective=False)
+        return queryset
 
     def _format(self) -> str:
         return getattr(self.request.accepted_renderer, "format", "json")

@@ -35,6 +35,13 @@ def decode_cursor(cursor: str) -> int:
         raise ParameterError("cursor", "a cursor this feed gave out", cursor) from None
 
 
+def _retrospective(params) -> bool:
+    value = text_param(params, "retrospective") or "exclude"
+    if value not in ("exclude", "include"):
+        raise ParameterError("retrospective", "exclude or include", value)
+    return value == "include"
+
+
 class AlertChangesView(APIView):
     """Every alert transition after the cursor, in order, with the next cursor.
 
@@ -56,6 +63,13 @@ class AlertChangesView(APIView):
             OpenApiParameter("agreement", OpenApiTypes.STR),
             OpenApiParameter("min_severity", OpenApiTypes.INT),
             OpenApiParameter("rule", OpenApiTypes.STR),
+            OpenApiParameter(
+                "retrospective",
+                OpenApiTypes.STR,
+                enum=["exclude", "include"],
+                description="exclude (the default): only changes of alerts about the present; "
+                "include: also those of retrospective alerts (findings about a past as_of).",
+            ),
         ],
         responses=ChangesPageSerializer,
     )
@@ -71,6 +85,7 @@ class AlertChangesView(APIView):
             agreement=text_param(params, "agreement"),
             min_severity=min_severity,
             rule=text_param(params, "rule"),
+            retrospective=_retrospective(params),
         )
         has_more = len(page) > limit
         page = page[:limit]

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.permissions import AlertReaders, ReadScope
 from agreements.models import Party
 from agreements.selectors import agreements_with_figures_for
-from core.params import FIRST_DAY, LAST_DAY, as_of_param
+from core.params import FIRST_DAY, LAST_DAY
 from monitor.api.scorecard_serializers import (
     AgreementScorecardSerializer,
     OverviewRowSerializer,
@@ -22,7 +22,7 @@ from monitor.scorecards.overview import agreements_overview
 from monitor.scorecards.party import party_scorecard
 from monitor.scorecards.picture import (
     agreements_active_periods,
-    known_at_param,
+    clocks_from_params,
     period_from_params,
     picture_from_params,
 )
@@ -35,10 +35,12 @@ AS_OF_PARAM = OpenApiParameter(
 )
 KNOWN_AT_PARAM = OpenApiParameter(
     "known_at",
-    OpenApiTypes.DATE,
-    description="Only reports filed by the end of that day (UTC) count. Default: now, so "
-    "reports filed late about the past count for the past they describe.",
+    OpenApiTypes.STR,
+    description="What had been filed by then counts: YYYY-MM-DD (the end of that day, UTC) or "
+    "YYYY-MM-DDTHH:MM (UTC unless an offset is given). Default: now, so reports filed late "
+    "about the past count for the past they describe; a later moment is now.",
 )
+CLOCK_PARAMS = [AS_OF_PARAM, KNOWN_AT_PARAM]
 WINDOW_PARAMS = [
     OpenApiParameter(
         "from",
@@ -73,7 +75,7 @@ class AgreementScorecardView(APIView):
 
     @extend_schema(
         summary="An agreement's compliance scorecard",
-        parameters=[AS_OF_PARAM, KNOWN_AT_PARAM, *WINDOW_PARAMS],
+        parameters=[*CLOCK_PARAMS, *WINDOW_PARAMS],
         responses=AgreementScorecardSerializer,
     )
     def get(self, request: Request, code: str) -> Response:
@@ -89,16 +91,16 @@ class PartyScorecardView(APIView):
 
     @extend_schema(
         summary="A party's obligations and record",
-        parameters=[AS_OF_PARAM, KNOWN_AT_PARAM, *PARTY_WINDOW_PARAMS],
+        parameters=[*CLOCK_PARAMS, *PARTY_WINDOW_PARAMS],
         responses=PartyScorecardSerializer,
     )
     def get(self, request: Request, code: str) -> Response:
-        as_of = as_of_param(request.query_params)
+        as_of, known_at = clocks_from_params(request.query_params)
         card = party_scorecard(
             party=get_object_or_404(Party, code=code),
             agreements=agreements_with_figures_for(user=request.user),
             as_of=as_of,
-            known_at=known_at_param(request.query_params),
+            known_at=known_at,
             period=period_from_params(request.query_params, as_of=as_of),
         )
         return Response(PartyScorecardSerializer(card).data)
@@ -109,17 +111,15 @@ class OverviewView(APIView):
 
     @extend_schema(
         summary="Every agreement at a glance, each over its own active period",
-        parameters=[AS_OF_PARAM, KNOWN_AT_PARAM],
+        parameters=CLOCK_PARAMS,
         responses=OverviewRowSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         visible = set(agreements_with_figures_for(user=request.user).values_list("pk", flat=True))
+        as_of, known_at = clocks_from_params(request.query_params)
         rows = [
             row
-            for row in agreements_overview(
-                as_of=as_of_param(request.query_params),
-                known_at=known_at_param(request.query_params),
-            )
+            for row in agreements_overview(as_of=as_of, known_at=known_at)
             if row.agreement.pk in visible
         ]
         return Response(OverviewRowSerializer(rows, many=True).data)

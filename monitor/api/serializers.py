@@ -52,6 +52,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "clause_id",
             "party",
             "area",
+            "describes",
             "first_seen",
             "last_seen",
             "resolved_at",
@@ -85,6 +86,7 @@ class AlertSummarySerializer(serializers.ModelSerializer):
             "agreement",
             "clause",
             "party",
+            "describes",
             "first_seen",
             "last_seen",
         ]

@@ -5,6 +5,10 @@ ones are Update, and a resolution is Cancel; Update and Cancel list every earlie
 the alert in ``references``. Identifiers are therefore stable: the same transition always
 renders with the same ``identifier`` and ``sent``.
 
+A retrospective alert (``describes`` set: a finding about a past date) keeps ``status``
+Actual and the same ``msgType`` sequence, and says what it is in ``note``, ``headline`` and
+``description``, with urgency Past and a ``describes`` parameter (see ``_retrospective``).
+
 The renderer issues no queries. Callers load the alerts with ``CAP_SELECT_RELATED`` and
 ``CAP_PREFETCH_RELATED`` and pass each alert's transitions and evidence explicitly.
 
@@ -19,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from agreements.models import Area, Clause
 from monitor.models import Alert, AlertTransition, Severity
 from monitor.rules import RULES
+from monitor.rules.base import long_date
 from reports.models import Observation
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -70,7 +75,7 @@ def alert_as_cap(
     _add(root, "status", "Actual")
     _add(root, "msgType", msg_type)
     _add(root, "scope", "Public")
-    _add(root, "note", latest.get_kind_display())
+    _add(root, "note", _note(alert, latest))
     if earlier:
         refs = (f"{sender},{_identifier(alert, t, sender)},{_cap_datetime(t.at)}" for t in earlier)
         _add(root, "references", " ".join(refs))
@@ -128,9 +133,10 @@ def cap_certainty(evidence: Sequence[Observation]) -> str:
     return _CERTAINTY.get(min(grades), "Unknown") if grades else "Unknown"
 
 
-def cap_urgency(*, state: str, severity: int, cancelled: bool) -> str:
-    """Past once cancelled; Immediate for a live, unacknowledged High or Critical alert."""
-    if cancelled:
+def cap_urgency(*, state: str, severity: int, cancelled: bool, retrospective: bool = False) -> str:
+    """Past once cancelled or when about a past date (a retrospective finding calls for no
+    responsive action now); Immediate for a live, unacknowledged High or Critical alert."""
+    if cancelled or retrospective:
         return "Past"
     if state == Alert.State.OPEN and severity >= Severity.HIGH:
         return "Immediate"
@@ -154,13 +160,19 @@ def _add_info(
     _add(
         info,
         "urgency",
-        cap_urgency(state=latest.to_state, severity=latest.severity, cancelled=cancelled),
+        cap_urgency(
+            state=latest.to_state,
+            severity=latest.severity,
+            cancelled=cancelled,
+            retrospective=alert.describes is not None,
+        ),
     )
     _add(info, "severity", _SEVERITY.get(latest.severity, "Unknown"))
     _add(info, "certainty", cap_certainty(evidence))
     _add(info, "senderName", SENDER_NAME)
-    _add(info, "headline", _shorten(alert.title, HEADLINE_MAX))
-    _add(info, "description", alert.explanation)
+    retrospective = _retrospective(alert)
+    _add(info, "headline", _shorten(f"{retrospective}{alert.title}", HEADLINE_MAX))
+    _add(info, "description", f"{retrospective}{alert.explanation}")
     _add(info, "web", f"{base_url.rstrip('/')}/api/v1/alerts/{alert.pk}/")
     parameters = {
         "rule": alert.rule,
@@ -168,6 +180,8 @@ def _add_info(
         "clause": alert.clause.reference,
         "state": latest.to_state,
     }
+    if alert.describes is not None:
+        parameters["describes"] = _cap_datetime(alert.describes)
     for name, value in parameters.items():
         parameter = _add(info, "parameter")
         _add(parameter, "valueName", name)
@@ -193,6 +207,34 @@ def _add_area(info: ET.Element, alert: Alert, evidence: list[Observation]) -> No
             *_, lat, lon = max(located)
             point = _point(lat, lon)
             _add(area, "circle", f"{point} {EVIDENCE_RADIUS_KM}")
+
+
+def _retrospective(alert: Alert) -> str:
+    """What a retrospective alert's headline and description start with ("" for live ones).
+
+    CAP 1.2 has no element for "this is about the past", and the standard's own values do
+    not fit one: ``status`` Exercise, System, Test and Draft mean the message is not about
+    a real event, and this finding is real, so it stays Actual (3.2.1 status). ``msgType``
+    says how a message relates to earlier messages with the same identifiers (Alert: initial
+    information; Update supersedes; Cancel cancels), not when the event happened, so the
+    alert's own Alert / Update / Cancel sequence stands (3.2.1 msgType). What is left is
+    text: ``note`` ("the text describing the purpose or significance of the alert message"),
+    the ``headline`` and ``description`` a person reads, urgency Past ("responsive action is
+    no longer required", 3.2.2 urgency), and a ``describes`` parameter for systems.
+    """
+    if alert.describes is None:
+        return ""
+    return f"Retrospective finding about {long_date(alert.describes)}: "
+
+
+def _note(alert: Alert, latest: AlertTransition) -> str:
+    note = latest.get_kind_display()
+    if alert.describes is None:
+        return note
+    return (
+        f"{note}. A retrospective finding about {long_date(alert.describes)}, made on "
+        f"{long_date(alert.first_seen)}; not a current condition."
+    )
 
 
 def _geometry_polygons(clause: Clause) -> list[str]:

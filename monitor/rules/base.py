@@ -2,7 +2,7 @@
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -100,6 +100,18 @@ def ago(moment: dt.datetime | dt.date, as_of: dt.datetime) -> str:
 
 def long_date(day: dt.date | dt.datetime) -> str:
     return f"{day.day} {day:%B %Y}"
+
+
+def finding_dated(finding: Finding, as_of: dt.datetime) -> Finding:
+    """The finding as a retrospective alert shows it: title and explanation say the date they
+    describe, so a reader of the alert list never takes it for the present ("the latest 1 day
+    ago" counts back from that date)."""
+    when = f"As of {long_date(as_of.astimezone(dt.UTC))}"
+    return replace(
+        finding,
+        title=f"{when}: {finding.title}",
+        explanation=f"{when} (a retrospective finding): {finding.explanation}",
+    )
 
 
 CLAUSE_FIELDS = [

@@ -4,8 +4,22 @@ from agreements.models import VerificationMechanism
 from agreements.selectors import mechanism_active_q
 from monitor.cadence import CadenceStatus, cadence_status
 from monitor.models import Severity
-from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, register
-from reports.selectors import mechanisms_with_last_filed
+from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, clause_label, long_date, register
+from reports.selectors import archival_margin, mechanisms_with_last_covered
+
+
+def _last(m: dict, *, as_of, known_at) -> str:
+    """What the mechanism last covered, in words: "last covered up to 3 March 2026 (filed
+    5 March 2026)"."""
+    if m["last_covered"] is None:
+        if known_at - as_of <= archival_margin():
+            return "has filed no present-day report"
+        return f"has no report covering any time up to {long_date(as_of)}"
+    return f"last covered up to {long_date(m['last_covered'])} (filed {long_date(m['last_filed'])})"
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _every(interval) -> str:
@@ -23,8 +37,8 @@ class StaleMonitoring(Rule):
     code = "clause.stale_monitoring"
     title = "Monitoring has gone quiet"
     description = (
-        "Every active mechanism covering the clause has filed nothing within its "
-        "expected interval plus grace."
+        "Every active mechanism covering the clause has no report covering the time since "
+        "its expected interval plus grace; archival reports count only for their own period."
     )
     default_severity = Severity.MODERATE
     time_based = True
@@ -34,7 +48,7 @@ class StaleMonitoring(Rule):
         through = VerificationMechanism.clauses.through
         # Exists, not a join on the clauses: joining mechanism x clauses x reports before the
         # aggregate multiplies the rows by the number of clauses each mechanism covers.
-        mechanisms = mechanisms_with_last_filed(
+        mechanisms = mechanisms_with_last_covered(
             mechanisms=VerificationMechanism.objects.filter(
                 mechanism_active_q(day),
                 Exists(
@@ -44,17 +58,30 @@ class StaleMonitoring(Rule):
                 ),
             ),
             as_of=as_of,
-        ).values("pk", "name", "reporting_interval", "grace", "active_from", "last_filed")
+            known_at=known_at,
+        ).values(
+            "pk",
+            "name",
+            "reporting_interval",
+            "grace",
+            "active_from",
+            "active_until",
+            "last_covered",
+            "last_filed",
+        )
         info, fresh = {}, []
         for m in mechanisms:
             status = cadence_status(
-                last=m["last_filed"],
+                last=m["last_covered"],
                 interval=m["reporting_interval"],
                 grace=m["grace"],
                 now=as_of,
                 since=m["active_from"],
+                until=m["active_until"],
             )
             info[m["pk"]] = m
+            # An ended mechanism is not overdue: it no longer watches (clause.unmonitored's
+            # business), and the active-period filters above already leave it out.
             if status != CadenceStatus.OVERDUE:
                 fresh.append(m["pk"])
         covering = through.objects.filter(
@@ -83,11 +110,7 @@ class StaleMonitoring(Rule):
             parts = []
             for mechanism_id in links.get(row["pk"], []):
                 m = info[mechanism_id]
-                last = (
-                    f"last filed {ago(m['last_filed'], as_of)}"
-                    if m["last_filed"]
-                    else "has never filed a report"
-                )
+                last = _last(m, as_of=as_of, known_at=known_at)
                 parts.append(f"{m['name']} (expected {_every(m['reporting_interval'])}) {last}")
             findings.append(
                 Finding(
@@ -105,9 +128,8 @@ class StaleMonitoring(Rule):
                             {
                                 "id": i,
                                 "name": info[i]["name"],
-                                "last_filed": info[i]["last_filed"].isoformat()
-                                if info[i]["last_filed"]
-                                else None,
+                                "last_covered": _iso(info[i]["last_covered"]),
+                                "last_filed": _iso(info[i]["last_filed"]),
                             }
                             for i in links.get(row["pk"], [])
                         ]

@@ -20,18 +20,18 @@ from core.params import (
     Params,
     as_of_param,
     date_param,
+    known_at_param,
     window_ending,
 )
 from monitor.models import ClauseDay
 from monitor.rules.base import long_date
 
 
-def known_at_param(params: Params, name: str = "known_at") -> dt.datetime | None:
-    """The end of the given day in UTC (what had been filed by then), or None for now.
-
-    A stand-in until helper "clocks" adds ``known_at_param`` to core.params: then import it
-    from there instead."""
-    return as_of_param(params, name)
+def clocks_from_params(params: Params) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``as_of`` and ``known_at`` as a page or the API gives them; a ``known_at`` after now
+    is now (nothing has been filed later)."""
+    known_at = known_at_param(params)
+    return as_of_param(params), None if known_at is None else min(known_at, timezone.now())
 
 
 # How the period was chosen: the agreement's whole (ended) life, the twelve weeks to today,
@@ -206,12 +206,13 @@ def picture_from_params(
     params: Params, *, life: ActivePeriod | None, now: dt.datetime | None = None
 ) -> Picture:
     """The picture a page or API request asks for: ``from``, ``to``, ``as_of``, ``known_at``."""
+    as_of, known_at = clocks_from_params(params)
     return picture_for(
         life=life,
         start=date_param(params, "from"),
         end=date_param(params, "to"),
-        as_of=as_of_param(params),
-        known_at=known_at_param(params),
+        as_of=as_of,
+        known_at=known_at,
         now=now,
     )
 

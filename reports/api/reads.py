@@ -30,7 +30,16 @@ class MissionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ObserverMission
-        fields = ["code", "name", "is_active", "mechanisms", "description"]
+        fields = [
+            "code",
+            "name",
+            "is_active",
+            "active_from",
+            "active_until",
+            "time_zone",
+            "mechanisms",
+            "description",
+        ]
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -52,6 +61,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "summary",
             "channel",
             "filed_at",
+            "archival",
             "supersedes",
             "content_sha256",
             "ledger_seq",
@@ -59,7 +69,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "ledger_hash",
             "observations",
         ]
-        read_only_fields = ["ledger_seq", "ledger_prev_hash", "ledger_hash"]
+        read_only_fields = ["archival", "ledger_seq", "ledger_prev_hash", "ledger_hash"]
 
 
 class ObservationSerializer(serializers.ModelSerializer):
@@ -116,10 +126,14 @@ class ReportFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Report._meta.get_field("status").choices)
     period_after = UTCDateTimeFilter(field_name="period_end", lookup_expr="gte")
     period_before = UTCDateTimeFilter(field_name="period_start", lookup_expr="lte")
+    archival = django_filters.BooleanFilter(
+        help_text="true: only archival reports (filed long after their period ended); false: "
+        "only the others."
+    )
 
     class Meta:
         model = Report
-        fields = ["mission", "status", "external_id"]
+        fields = ["mission", "status", "external_id", "archival"]
 
 
 @extend_schema_view(

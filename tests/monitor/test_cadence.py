@@ -1,8 +1,9 @@
-"""cadence_status: ok until the interval, grace for the grace period, then overdue."""
+"""cadence_status: ok until the interval, grace for the grace period, then overdue; ended
+after the active period."""
 
 import datetime as dt
 
-from monitor.cadence import CadenceStatus, cadence_status
+from monitor.cadence import CadenceStatus, cadence_status, cadence_text
 
 LAST = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -53,3 +54,20 @@ def test_a_weekly_mechanism_that_became_active_yesterday_is_ok():
         now, last=None, since=dt.date(2025, 3, 1), interval=dt.timedelta(days=7), grace=DAY
     )
     assert result == CadenceStatus.OK
+
+
+def test_after_its_last_active_day_a_mechanism_is_ended_not_overdue():
+    until = dt.date(2025, 3, 1)
+    last_day = dt.datetime(2025, 3, 1, 23, 59, tzinfo=dt.UTC)
+    assert status(last_day + DAY, last=None, until=until) == CadenceStatus.ENDED
+    assert status(last_day, last=LAST - 30 * DAY, until=until) == CadenceStatus.OVERDUE
+
+
+def test_cadence_text_writes_the_end_date_out():
+    assert cadence_text(CadenceStatus.ENDED, last=None, until=dt.date(2022, 3, 31)) == (
+        "ended on 31 March 2022"
+    )
+    assert (
+        cadence_text(CadenceStatus.OVERDUE, last=LAST) == "overdue: last covered up to 1 March 2025"
+    )
+    assert cadence_text(CadenceStatus.OK, last=None) == "ok: no report yet"

@@ -1,4 +1,5 @@
-"""evaluate_rules: evaluate now and update alerts, or --as-of a past date and change nothing."""
+"""evaluate_rules: evaluate now and update the live alerts, or --as-of a past date and write
+retrospective alerts about it; --dry-run changes nothing."""
 
 import datetime as dt
 import re
@@ -63,16 +64,60 @@ def test_list_prints_every_finding(world):
     assert "- [clause.unmonitored] Test ceasefire, clause 3 (Exchange) is in force" in output
 
 
-def test_as_of_a_past_date_leaves_the_alerts_unchanged(minsk):
+def live_snapshot() -> tuple:
+    live = Alert.objects.filter(describes__isnull=True).order_by("pk")
+    return (
+        list(live.values_list("pk", "state", "last_seen", "severity")),
+        AlertTransition.objects.filter(alert__describes__isnull=True).count(),
+    )
+
+
+def test_as_of_a_past_date_writes_retrospective_alerts_and_leaves_live_ones(minsk):
+    evaluate_rules()
+    before = live_snapshot()
+    assert before[0]  # there are live alerts to leave alone
+    output = evaluate_rules("--agreement", "minsk-ii", "--as-of", "2015-04-01")
+    assert live_snapshot() == before
+    assert "As of 2015-04-01 23:59 UTC" in output
+    assert "Describes 1 April 2015, counting what was filed by 2025-03-01 12:00 UTC" in output
+    assert table(output)["clause.unmonitored"] == 7
+    retrospective = Alert.objects.filter(describes__isnull=False)
+    assert retrospective.filter(rule="clause.unmonitored").count() == 7
+    assert set(retrospective.values_list("describes", flat=True)) == {
+        dt.datetime(2015, 4, 1, 23, 59, 59, tzinfo=dt.UTC)
+    }
+    opened = retrospective.count()
+    assert f"retrospective alerts about 1 April 2015: opened {opened}, updated 0, resolved 0" in (
+        output
+    )
+    assert "(live alerts not changed)" in output
+    run = EvaluationRun.objects.get(retrospective=True)  # the live run before is not
+    assert (run.as_of.date(), run.known_at, run.opened) == (dt.date(2015, 4, 1), NOW, opened)
+
+
+def test_dry_run_changes_no_alert(minsk):
     evaluate_rules()
     before, runs = alerts_snapshot(), EvaluationRun.objects.count()
-    assert before[0]  # there are alerts to leave alone
-    output = evaluate_rules("--agreement", "minsk-ii", "--as-of", "2015-04-01")
+    output = evaluate_rules("--agreement", "minsk-ii", "--as-of", "2015-04-01", "--dry-run")
     assert alerts_snapshot() == before
     assert EvaluationRun.objects.count() == runs
-    assert "As of 2015-04-01 23:59 UTC" in output
-    assert "(as-of evaluation: alerts not changed)" in output
+    assert "(dry run: alerts not changed)" in output
     assert table(output)["clause.unmonitored"] == 7
+
+
+def test_known_at_in_the_past_needs_an_earlier_as_of(minsk):
+    with pytest.raises(CommandError, match="live alerts follow what is known now"):
+        evaluate_rules("--known-at", "2015-04-01")
+    assert not Alert.objects.exists()
+    output = evaluate_rules("--known-at", "2015-04-01", "--dry-run")
+    assert "As of 2015-04-01 23:59 UTC" in output
+
+
+def test_as_of_today_is_the_present(world):
+    output = evaluate_rules("--as-of", "2025-03-01")
+    assert "As of 2025-03-01 12:00 UTC" in output  # not the end of a day still under way
+    assert "alerts opened 3" in output
+    assert not Alert.objects.filter(describes__isnull=False).exists()
 
 
 def test_as_of_accepts_a_date_time(minsk):
@@ -90,4 +135,6 @@ def test_an_unknown_agreement_is_refused(world):
 def test_a_bad_date_is_refused(world, value):
     with pytest.raises(CommandError, match="is not a date"):
         evaluate_rules("--as-of", value)
+    with pytest.raises(CommandError, match="is not a date"):
+        evaluate_rules("--known-at", value)
     assert not Alert.objects.exists()

@@ -101,15 +101,18 @@ def test_stale_monitoring_a_report_filed_exactly_at_the_grace_limit_is_not_stale
 def test_stale_monitoring_one_second_past_the_grace_limit_is_stale(world):
     filed(world.mission_a, AS_OF - GRACE_LIMIT - SECOND)
     [finding] = [f for f in findings(STALE) if f.clause_id == world.clause_a.pk]
-    assert "Mechanism A (expected every day) last filed 2 days ago" in finding.explanation
+    assert (
+        "Mechanism A (expected every day) last covered up to 27 February 2025 "
+        "(filed 27 February 2025)" in finding.explanation
+    )
 
 
 def test_stale_monitoring_never_reported_names_the_mechanism(world):
     filed(world.mission_b, AS_OF - HOUR)
     [finding] = findings(STALE)
     assert finding.clause_id == world.clause_a.pk
-    assert "Mechanism A (expected every day) has never filed a report" in finding.explanation
-    assert finding.details["mechanisms"][0]["last_filed"] is None
+    assert "Mechanism A (expected every day) has filed no present-day report" in finding.explanation
+    assert finding.details["mechanisms"][0]["last_covered"] is None
 
 
 def test_stale_monitoring_ignores_reports_not_accepted_or_filed_later(world):
