@@ -1,4 +1,4 @@
-"""What a scorecard shows, on two clocks (docs/time.md): the figures of a period, the
+"""What a scorecard shows, on two clocks (docs/scorecards.md): the figures of a period, the
 statuses as of a moment (``as_of``), counting what had been filed by ``known_at``.
 
 Defaults (issue 14): an agreement whose active life is over opens on that whole life, one
