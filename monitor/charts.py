@@ -21,6 +21,7 @@ STATUS_COLOURS = {
     "single_source": "#5d4037",
     "not_in_force": "#607d8b",
     "no_data": "#78909c",
+    "violated_before_end": "#8e1b1b",
 }
 
 
@@ -115,8 +116,11 @@ def stacked_bars(
     return _svg(width, height, "Clause statuses per category", "".join(parts))
 
 
-def party_bars(series: list[tuple[str, list[int]]], *, weeks: list[str], width: int = 520) -> str:
-    """Violations attributed per party and week: one row of columns per party."""
+def party_bars(
+    series: list[tuple[str, list[int]]], *, columns: list[str], unit: str = "week", width: int = 520
+) -> str:
+    """Violations attributed per party and ``unit`` (week, month...): one row of columns per
+    party; ``columns`` name each column in its title ("week of 16 February 2015")."""
     if not series:
         return ""
     row_h = 42
@@ -124,7 +128,7 @@ def party_bars(series: list[tuple[str, list[int]]], *, weeks: list[str], width: 
     names = [f"{party} ({sum(values)})" for party, values in series]
     fits = int((width // 2 - 12) / 6.6)
     label_w = min(max(150, round(6.6 * max(map(len, names))) + 12), width // 2)
-    col_w = round((width - label_w) / max(len(weeks), 1), 1)
+    col_w = round((width - label_w) / max(len(columns), 1), 1)
     top = max((max(values) for _, values in series if values), default=1) or 1
     parts = []
     for i, (party, values) in enumerate(series):
@@ -136,30 +140,37 @@ def party_bars(series: list[tuple[str, list[int]]], *, weeks: list[str], width: 
             parts.append(
                 format_html(
                     '<rect x="{}" y="{}" width="{}" height="{}" fill="#c62828">'
-                    "<title>{}, week of {}: {} violation(s)</title></rect>",
+                    "<title>{}, {}: {} violation(s)</title></rect>",
                     round(label_w + w * col_w, 1),
                     round(y + row_h - 6 - h, 1),
                     round(max(col_w - 2, 1), 1),
                     h,
                     party,
-                    weeks[w],
+                    columns[w],
                     n,
                 )
             )
-    return _svg(width, len(series) * row_h + 4, "Violations per party per week", "".join(parts))
+    return _svg(width, len(series) * row_h + 4, f"Violations per party per {unit}", "".join(parts))
 
 
-def heatmap(rows: list[tuple[str, list[tuple[int, int]]]], *, weeks: list[str]) -> str:
-    """Clauses x weeks: red for violations, green for compliance only, hatched for no data.
+def heatmap(
+    rows: list[tuple[str, list[tuple[int, int]]]],
+    *,
+    columns: list[tuple[str, str]],
+    unit: str = "week",
+) -> str:
+    """Clauses x weeks (or months...): red for violations, green for compliance only,
+    hatched for no data. ``columns``: (axis label, title label) of each column.
 
     Built with plain string formatting: a 1,000-clause agreement has 13,000 cells, and only
     the labels need escaping (the numbers are ours).
     """
     cell, label_w = 14, 70
-    width = label_w + cell * len(weeks) + 10
+    width = label_w + cell * len(columns) + 10
     height = cell * len(rows) + 40
     top = max((v for _, cells in rows for v, _ in cells), default=1) or 1
-    week_labels = [html_escape(w) for w in weeks]
+    titles = [html_escape(title) for _, title in columns]
+    axis_labels = [html_escape(axis) for axis, _ in columns]
     parts = [
         '<defs><pattern id="nodata" width="4" height="4" patternUnits="userSpaceOnUse">'
         '<path d="M0,4 L4,0" stroke="#b0bec5" stroke-width="1"/></pattern></defs>'
@@ -178,14 +189,14 @@ def heatmap(rows: list[tuple[str, list[tuple[int, int]]]], *, weeks: list[str]) 
                 fill, what = "url(#nodata)", "no data"
             parts.append(
                 f'<rect x="{label_w + w * cell}" y="{y}" width="{cell}" height="{cell}" '
-                f'fill="{fill}"><title>{name}, week of {week_labels[w]}: {what}</title></rect>'
+                f'fill="{fill}"><title>{name}, {titles[w]}: {what}</title></rect>'
             )
-    for w, week in enumerate(week_labels):
+    for w, axis in enumerate(axis_labels):
         if w % 4 == 0:
-            parts.append(f'<text x="{label_w + w * cell}" y="10" font-size="9">{week[5:]}</text>')
+            parts.append(f'<text x="{label_w + w * cell}" y="10" font-size="9">{axis}</text>')
     # The cells' white grid lines come from the stylesheet (.heatmap rect), not 13,000
     # stroke attributes.
-    return _svg(width, height, "Timeline of clauses by week", "".join(parts), css="heatmap")
+    return _svg(width, height, f"Timeline of clauses by {unit}", "".join(parts), css="heatmap")
 
 
 def _svg(width: float, height: float, label: str, body: str, css: str = "") -> SafeString:

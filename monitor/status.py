@@ -1,5 +1,7 @@
-"""A clause's current status, as text and as a code, from the engine's live alerts."""
+"""A clause's status, as text and as a code: now from the engine's live alerts, as of a past
+moment (or with an earlier ``known_at``) from the rules evaluated then."""
 
+import datetime as dt
 from collections import defaultdict
 
 from django.db.models import QuerySet
@@ -26,6 +28,8 @@ STATUS_LABELS = {code: label for _, code, label in STATUS_BY_RULE} | {
     "complied": "Complied",
     "no_data": "No data",
     "not_in_force": "Not in force",  # not yet, or no longer (expired, terminated)
+    # No longer in force at the end of the period, but violated within it (issue 14).
+    "violated_before_end": "Violated (before it ended)",
 }
 
 
@@ -45,6 +49,16 @@ def status_from_rules(rules: set[str], *, in_force: bool, complied: bool) -> str
         if rule in rules:
             return code
     return "complied" if complied else "no_data"
+
+
+def status_in_period(rules: set[str], *, in_force: bool, complied: bool, violations: int) -> str:
+    """The status at the end of a period, except that a clause no longer in force then but
+    with violations counted in the period reads "Violated (before it ended)": a period with
+    violations never shows its clause as merely "Not in force"."""
+    status = status_from_rules(rules, in_force=in_force, complied=complied)
+    if status == "not_in_force" and violations > 0:
+        return "violated_before_end"
+    return status
 
 
 def clauses_current_status(clauses: QuerySet[Clause] | list[Clause]) -> dict[int, str]:
@@ -67,3 +81,25 @@ def clauses_current_status(clauses: QuerySet[Clause] | list[Clause]) -> dict[int
         )
         for pk in ids
     }
+
+
+def clause_status(
+    *, clause: Clause, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
+) -> str:
+    """One clause's status code: now from the live alerts; as of a past moment (or with an
+    earlier ``known_at``) from the rules evaluated then, with what had been filed by
+    ``known_at``. Violated before ``as_of`` but no longer in force: "violated_before_end"."""
+    if as_of is None and known_at is None:
+        return clauses_current_status([clause])[clause.pk]
+    from monitor.services import rules_evaluate  # services sit above the status reads
+
+    known = known_at or timezone.now()
+    moment = as_of or known
+    evaluation = rules_evaluate(as_of=moment, known_at=known, clause_ids=[clause.pk])
+    on_record = observations_counted(known).filter(clause=clause, occurred_at__lte=moment)
+    return status_in_period(
+        {f.rule for f in evaluation.findings},
+        in_force=clauses_in_force(Clause.objects.filter(pk=clause.pk), moment).exists(),
+        complied=on_record.filter(kind=Observation.Kind.COMPLIANCE).exists(),
+        violations=on_record.filter(kind=Observation.Kind.VIOLATION).count(),
+    )

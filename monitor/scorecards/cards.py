@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from agreements.models import Agreement, Clause, Party
 from core.params import DateWindow
+from monitor.scorecards.buckets import Buckets
+from monitor.scorecards.picture import ActivePeriod, Picture
 from monitor.status import STATUS_LABELS
 
 # (violations, compliance) observed in one week.
@@ -15,10 +17,29 @@ WeekCell = tuple[int, int]
 
 @dataclass(frozen=True)
 class OpenAlert:
-    """A live alert on a clause, as the clause table lists it."""
+    """A live alert on a clause, or a finding of the rules as of a past moment, as the
+    clause table lists it."""
 
     severity: int
     explanation: str
+
+
+@dataclass(frozen=True)
+class RetrospectiveAlert:
+    """A finding about a past moment (``Alert.describes`` set), listed with the period it
+    describes and never among the live alerts."""
+
+    id: int
+    clause_id: int
+    clause_reference: str
+    clause_title: str
+    rule: str
+    severity: int
+    state: str
+    title: str
+    explanation: str
+    describes: dt.datetime
+    first_seen: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,8 @@ class ClauseRow:
     open_alerts: tuple[OpenAlert, ...]
     # One cell per week of the period; None when nothing was observed on it in the period.
     weekly: tuple[WeekCell, ...] | None
+    # Observations in the period flagged outside the clause's period or area (not counted).
+    outside: int = 0
 
     @property
     def status_label(self) -> str:
@@ -86,8 +109,7 @@ class AgreementScorecard:
     """Every clause with its status and level, the rates, and violations by party."""
 
     agreement: Agreement
-    as_of: dt.datetime
-    period: DateWindow
+    picture: Picture
     rows: tuple[ClauseRow, ...]
     implementation_rate: float | None
     assessed: int
@@ -99,6 +121,24 @@ class AgreementScorecard:
     violations_by_party: tuple[PartyViolations, ...]
     party_weeks: Mapping[str, tuple[int, ...]]
     party_categories: Mapping[str, Mapping[str, int]]
+    outside: int  # flagged observations in the period, every clause
+    retrospective: tuple[RetrospectiveAlert, ...]  # findings about moments in the period
+
+    @property
+    def as_of(self) -> dt.datetime:
+        return self.picture.as_of
+
+    @property
+    def known_at(self) -> dt.datetime:
+        return self.picture.known_at
+
+    @property
+    def period(self) -> DateWindow:
+        return self.picture.period
+
+    @property
+    def life(self) -> ActivePeriod | None:
+        return self.picture.life
 
 
 @dataclass(frozen=True)
@@ -124,13 +164,33 @@ class CategoryViolations:
     category: str
     violations: int
 
+    @property
+    def label(self) -> str:
+        return str(dict(Clause.Category.choices).get(self.category, self.category))
+
+
+@dataclass(frozen=True)
+class PartyAgreement:
+    """One agreement on a party's card: the period its figures count and the moment of its
+    statuses (each agreement over its own active life by default)."""
+
+    agreement: Agreement
+    kind: str  # "active_life", "active_life_so_far", "before_as_of", "chosen", "never_in_force"
+    period: DateWindow | None  # None: never in force, nothing counted
+    as_of: dt.datetime
+    live: bool  # statuses from the live alerts
+    violations: int  # attributed to the party in the period
+
 
 @dataclass(frozen=True)
 class PartyScorecard:
     """A party's obligations across agreements and the violations attributed to it."""
 
     party: Party
-    as_of: dt.datetime
+    as_of: dt.datetime  # the moment asked for, or now
+    known_at: dt.datetime
+    kind: str  # "each_active_life" (the default), "as_of" or "chosen" (a period was given)
+    agreements: tuple[PartyAgreement, ...]
     obligations: tuple[Obligation, ...]
     violations: int
     violations_by_agreement: tuple[AgreementViolations, ...]
@@ -140,11 +200,36 @@ class PartyScorecard:
 
 @dataclass(frozen=True)
 class OverviewRow:
-    """One agreement at a glance."""
+    """One agreement at a glance, over its own active period (monitor.scorecards.overview).
+
+    ``kind``: "last_30_days" (in force: figures of the last 30 days, a 12-week trend),
+    "active_life" (its life is over or suspended: figures over its active life),
+    "not_yet_in_force" or "never_in_force" (no figures).
+    """
 
     agreement: Agreement
+    kind: str
+    life: ActivePeriod | None
+    period: DateWindow | None  # what ``violations`` counts; None: no figures
+    as_of: dt.datetime  # the moment of the rate (the end of the period)
     implementation_rate: float | None
-    open_alerts_by_severity: Mapping[int, int]  # 4 (critical) to 1
+    assessed: int  # clauses in force then with a level then
+    assessments: int  # assessments of its clauses, at any date
+    open_alerts_by_severity: Mapping[int, int]  # 4 (critical) to 1; live alerts only
     open_alerts: int
-    violations_30d: int
-    trend: tuple[int, ...]  # violations per week, the last 12 weeks, oldest first
+    violations: int | None
+    buckets: Buckets | None  # the trend's buckets
+    trend: tuple[int, ...]  # violations per bucket, oldest first
+
+    @property
+    def violations_30d(self) -> int | None:
+        """Violations in the last 30 days: only for an agreement in force."""
+        return self.violations if self.kind == "last_30_days" else None
+
+    @property
+    def trend_unit(self) -> str | None:
+        return self.buckets.unit if self.buckets else None
+
+    @property
+    def trend_starts(self) -> tuple[dt.date, ...]:
+        return self.buckets.starts if self.buckets else ()

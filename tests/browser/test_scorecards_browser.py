@@ -44,6 +44,19 @@ def test_analyst_reads_the_minsk_scorecard_and_exports_it(
     assert "Minsk Agreements" in page.locator("h1").inner_text()
     assert page.locator("#clauses tbody tr").count() >= 12
     assert page.locator("svg[role=img]").count() >= 2
+    # Issue 14: an ended agreement opens on its active life, with statuses as of its end.
+    assert page.locator("input[name=from]").input_value() == "2015-02-15"
+    assert page.locator("input[name=to]").input_value() == "2022-02-21"
+    assert (
+        page.locator("#picture-summary")
+        .inner_text()
+        .startswith(
+            "Active life 15 February 2015 – 21 February 2022 · statuses as of 21 February 2022"
+        )
+    )
+    opening = {s.strip() for s in page.locator("#clauses span.status").all_inner_texts()}
+    assert "Not in force" not in opening
+    assert page.locator("#clauses tbody tr").first.locator("td").last.inner_text() != "0 / 0"
 
     # As the data stood on 1 April 2015, over the six weeks before.
     page.fill("input[name=from]", "2015-02-15")

@@ -15,7 +15,7 @@ DATES = st.one_of(
     st.sampled_from(["", "0000-00-00", "2025-02-30", "9999-12-31", "2015-02-15\x00", "%00"]),
 )
 PARAMS = st.dictionaries(
-    st.sampled_from(["from", "to", "as_of", "format", "hxl", "print"]),
+    st.sampled_from(["from", "to", "as_of", "known_at", "format", "hxl", "print"]),
     DATES,
     max_size=4,
 )

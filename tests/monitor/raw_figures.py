@@ -8,8 +8,8 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncWeek
 
 from agreements.models import Agreement
-from monitor.scorecards.agreement import period_figures_from_rows, weeks_of
 from monitor.scorecards.cards import PeriodFigures
+from monitor.scorecards.figures import period_figures_from_rows, weeks_of
 from reports.models import Observation, ReportStatus
 
 

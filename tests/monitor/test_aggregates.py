@@ -16,7 +16,7 @@ from django.conf import settings
 
 from monitor.aggregates import aggregates_refresh
 from monitor.models import ClauseDay, EvaluationRun, PartyDay
-from monitor.scorecards.agreement import period_figures
+from monitor.scorecards.figures import period_figures
 from monitor.tasks import clauses_evaluate
 from reports.ingest.process import payload_ingest
 from reports.ingest.receive import payload_receive

@@ -202,8 +202,9 @@ def test_monitored_clause_without_reports_for_too_long_is_stale(world):
     assert {r.clause.pk: r.status for r in card.rows}[world.clause_b.pk] == "stale"
 
 
-def test_compliance_filed_after_as_of_does_not_count_as_of_then(world):
-    # Observed before the date, but reported only afterwards: not known as of then.
+def test_compliance_filed_after_known_at_does_not_count_but_counts_as_known_now(world):
+    # Observed before the date, but reported only afterwards: not known at the date itself;
+    # known now (the default known_at), so it counts for the day it describes (issue 14).
     report = file_report(
         world.mission_b,
         filed_at=AS_OF + dt.timedelta(days=2),
@@ -219,9 +220,11 @@ def test_compliance_filed_after_as_of_does_not_count_as_of_then(world):
     )
     aggregates_refresh()
 
-    card = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
+    then = agreement_scorecard(agreement=world.agreement, as_of=AS_OF, known_at=AS_OF)
+    now = agreement_scorecard(agreement=world.agreement, as_of=AS_OF)
 
-    assert {r.clause.pk: r.status for r in card.rows}[world.clause_b.pk] == "no_data"
+    assert {r.clause.pk: r.status for r in then.rows}[world.clause_b.pk] == "no_data"
+    assert {r.clause.pk: r.status for r in now.rows}[world.clause_b.pk] == "complied"
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -240,7 +243,12 @@ def test_json_scorecard_has_the_documented_keys_and_round_trips(world):
     assert set(document) == {
         "agreement",
         "as_of",
+        "known_at",
+        "live",
         "period",
+        "period_kind",
+        "active_life",
+        "summary",
         "implementation_rate",
         "assessed_clauses",
         "not_assessed_clauses",
@@ -251,6 +259,8 @@ def test_json_scorecard_has_the_documented_keys_and_round_trips(world):
         "weeks",
         "violations_by_party_and_week",
         "violations_by_party_and_category",
+        "outside_period_or_area",
+        "retrospective_alerts",
         "clauses",
     }
     assert document["agreement"] == "test-ceasefire"
@@ -272,6 +282,7 @@ def test_json_scorecard_has_the_documented_keys_and_round_trips(world):
         "implementation_level",
         "deadline",
         "weekly_violations_compliance",
+        "outside_period_or_area",
     }
     assert clauses["1"]["status"] == "violated" and clauses["1"]["status_label"] == "Violated"
     assert clauses["1"]["implementation_level"] == 2
