@@ -166,7 +166,7 @@ class ClauseDay(models.Model):
             # Covering (PostgreSQL): the scorecard's weekly figures read only this index.
             models.Index(
                 fields=["agreement", "day"],
-                include=["clause", "violations", "compliance"],
+                include=["clause", "violations", "compliance", "outside"],
                 name="clause_day_agreement_idx",
             )
         ]

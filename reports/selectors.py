@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db.models import DateTimeField, F, Max, Model, Q, QuerySet, Value
 from django.db.models.functions import Least
-from django.utils import timezone
 
 from accounts.access import Reader, reach_of
 from agreements.models import Clause, VerificationMechanism
@@ -175,18 +174,3 @@ def mechanisms_with_last_covered(
         last_covered=Max(covered, filter=counted),
         last_filed=Max("missions__reports__filed_at", filter=counted),
     )
-
-
-def mechanisms_with_last_filed(
-    *,
-    mechanisms: QuerySet[VerificationMechanism] | None = None,
-    as_of: dt.datetime | None = None,
-) -> QuerySet[VerificationMechanism]:
-    """Kept for ``monitor.scorecards.watchers`` until it calls
-    ``mechanisms_with_last_covered``: ``last_filed`` here is the last moment covered, as of
-    and known at ``as_of`` (default now), the moment cadence is measured from."""
-    moment = as_of or timezone.now()
-    counted, covered = _covered_by(as_of=moment, known_at=moment)
-    if mechanisms is None:
-        mechanisms = VerificationMechanism.objects.all()
-    return mechanisms.annotate(last_filed=Max(covered, filter=counted))

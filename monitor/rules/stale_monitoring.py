@@ -1,7 +1,7 @@
 from django.db.models import Exists, OuterRef
 
 from agreements.models import VerificationMechanism
-from agreements.selectors import mechanism_active_q
+from agreements.selectors import mechanism_active_at_q
 from monitor.cadence import CadenceStatus, cadence_status
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, clause_label, long_date, register
@@ -44,13 +44,12 @@ class StaleMonitoring(Rule):
     time_based = True
 
     def find(self, *, clauses, as_of, known_at, params, severity):
-        day = as_of.date()
         through = VerificationMechanism.clauses.through
         # Exists, not a join on the clauses: joining mechanism x clauses x reports before the
         # aggregate multiplies the rows by the number of clauses each mechanism covers.
         mechanisms = mechanisms_with_last_covered(
             mechanisms=VerificationMechanism.objects.filter(
-                mechanism_active_q(day),
+                mechanism_active_at_q(as_of),
                 Exists(
                     through.objects.filter(
                         verificationmechanism_id=OuterRef("pk"), clause__in=clauses
@@ -85,7 +84,7 @@ class StaleMonitoring(Rule):
             if status != CadenceStatus.OVERDUE:
                 fresh.append(m["pk"])
         covering = through.objects.filter(
-            mechanism_active_q(day, "verificationmechanism__"), clause_id=OuterRef("pk")
+            mechanism_active_at_q(as_of, "verificationmechanism__"), clause_id=OuterRef("pk")
         )
         rows = list(
             clauses.annotate(
