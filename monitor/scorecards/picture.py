@@ -14,6 +14,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from agreements.models import Agreement
+from core.days import end_of_day as day_ends
+from core.days import zone_named
 from core.params import (
     DateWindow,
     ParameterError,
@@ -46,6 +48,8 @@ class ActivePeriod:
 
     start: dt.date
     end: dt.date | None
+    # The agreement's zone: its days (and so an as_of given as a day) end there.
+    zone: dt.tzinfo = dt.UTC
 
     def ended_by(self, day: dt.date) -> bool:
         """Whether its life was over before ``day``."""
@@ -73,7 +77,16 @@ def agreement_active_period(
     end = agreement.expires_on
     if end is None and agreement.status == Agreement.Status.TERMINATED:
         end = last_recorded or start
-    return ActivePeriod(start=start, end=None if end is None else max(start, end))
+    return ActivePeriod(
+        start=start, end=None if end is None else max(start, end), zone=_zone(agreement)
+    )
+
+
+def _zone(agreement: Agreement) -> dt.tzinfo:
+    try:
+        return zone_named(agreement.time_zone)
+    except ValueError:  # the admin refuses unknown zones; one stored otherwise reads as UTC
+        return dt.UTC
 
 
 def _needs_last_recorded(agreement: Agreement) -> bool:
@@ -96,9 +109,9 @@ def agreements_active_periods(agreements: list[Agreement]) -> dict[int, ActivePe
     return {a.pk: agreement_active_period(a, last_recorded=last.get(a.pk)) for a in agreements}
 
 
-def end_of_day(day: dt.date) -> dt.datetime:
-    """The last second of ``day`` in UTC, as ``as_of=YYYY-MM-DD`` reads."""
-    return dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=dt.UTC)
+def end_of_day(day: dt.date, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """The last second of ``day`` in ``zone`` (UTC: as ``as_of=YYYY-MM-DD`` reads)."""
+    return day_ends(day, zone) - dt.timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -193,7 +206,7 @@ def picture_for(
     period = DateWindow(start=period.start, end=last)
     return Picture(
         period=period,
-        as_of=as_of or min(end_of_day(period.end), now),
+        as_of=as_of or min(end_of_day(period.end, life.zone if life else dt.UTC), now),
         known_at=known_at or now,
         kind=kind,
         life=life,
@@ -205,8 +218,11 @@ def picture_for(
 def picture_from_params(
     params: Params, *, life: ActivePeriod | None, now: dt.datetime | None = None
 ) -> Picture:
-    """The picture a page or API request asks for: ``from``, ``to``, ``as_of``, ``known_at``."""
+    """The picture a page or API request asks for: ``from``, ``to``, ``as_of``, ``known_at``.
+    A day given as ``as_of`` ends where the agreement's days end (its zone)."""
     as_of, known_at = clocks_from_params(params)
+    if as_of is not None and life is not None:
+        as_of = end_of_day(as_of.date(), life.zone)
     return picture_for(
         life=life,
         start=date_param(params, "from"),
