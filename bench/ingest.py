@@ -28,6 +28,10 @@ from bench.common import (  # noqa: E402
     stop,
 )
 
+# Rows of the generated payloads: a month inside the generated agreements' life (in force
+# since about six months ago), so the scope checks find them in period, as real reports are.
+PAYLOAD_START = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=60)
+
 
 def wait_done(ids: list[int], timeout: float) -> None:
     from reports.models import InboundPayload
@@ -172,7 +176,7 @@ def peak_rss_for_big_payload(args, mission, target_mb: int) -> tuple[float, int]
             observations=1000,
             per_payload=1000,
             seed=99,
-            start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+            start=PAYLOAD_START,
             prefix="probe",
         )
     )
@@ -184,7 +188,7 @@ def peak_rss_for_big_payload(args, mission, target_mb: int) -> tuple[float, int]
             observations=count,
             per_payload=count,
             seed=100,
-            start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+            start=PAYLOAD_START,
             prefix="big",
         )
     )
@@ -252,7 +256,7 @@ def main() -> None:
                     observations=share,
                     per_payload=args.per_payload,
                     seed=i,
-                    start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+                    start=PAYLOAD_START,
                 )
             ]
         )
