@@ -83,6 +83,45 @@ def clauses_current_status(clauses: QuerySet[Clause] | list[Clause]) -> dict[int
     }
 
 
+def clauses_status_at(
+    clauses: QuerySet[Clause] | list[Clause],
+    *,
+    as_of: dt.datetime | None = None,
+    known_at: dt.datetime | None = None,
+) -> dict[int, str]:
+    """Status codes of ``clauses``: now from the live alerts; as of a past moment (or with an
+    earlier ``known_at``) from one evaluation of the rules then, with what had been filed by
+    ``known_at``, "violated_before_end" for one no longer in force with violations by then."""
+    if as_of is None and known_at is None:
+        return clauses_current_status(clauses)
+    from monitor.services import rules_evaluate  # services sit above the status reads
+
+    ids = [c.pk for c in clauses]
+    known = known_at or timezone.now()
+    moment = as_of or known
+    rules: dict[int, set[str]] = defaultdict(set)
+    for finding in rules_evaluate(as_of=moment, known_at=known, clause_ids=ids).findings:
+        rules[finding.clause_id].add(finding.rule)
+    scope = Clause.objects.filter(pk__in=ids)
+    in_force = set(clauses_in_force(scope, moment).values_list("pk", flat=True))
+    on_record = observations_counted(known).filter(clause_id__in=ids, occurred_at__lte=moment)
+    complied = set(
+        on_record.filter(kind=Observation.Kind.COMPLIANCE).values_list("clause_id", flat=True)
+    )
+    violated = set(
+        on_record.filter(kind=Observation.Kind.VIOLATION).values_list("clause_id", flat=True)
+    )
+    return {
+        pk: status_in_period(
+            rules.get(pk, set()),
+            in_force=pk in in_force,
+            complied=pk in complied,
+            violations=1 if pk in violated else 0,
+        )
+        for pk in ids
+    }
+
+
 def clause_status(
     *, clause: Clause, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
 ) -> str:

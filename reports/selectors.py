@@ -89,18 +89,24 @@ def clauses_reportable_by(*, user: Reader) -> QuerySet[Clause]:
     return clauses_watched_for(user=user)
 
 
+def known_by_q(known_at: dt.datetime, prefix: str = "") -> Q:
+    """Rows of reports accepted by ``known_at`` and not yet corrected then (``prefix``: the
+    path to the report, e.g. ``"report__"``)."""
+    p = prefix
+    return Q(**{f"{p}status": ReportStatus.ACCEPTED, f"{p}filed_at__lte": known_at}) | Q(
+        **{
+            f"{p}status": ReportStatus.SUPERSEDED,
+            f"{p}filed_at__lte": known_at,
+            f"{p}superseded_by__filed_at__gt": known_at,
+        }
+    )
+
+
 def observations_known(known_at: dt.datetime) -> QuerySet[Observation]:
     """Observations as known at ``known_at`` (the second clock, docs/time.md): of reports
     accepted by then and not yet corrected then, whatever dates they describe. Callers bound
     ``occurred_at`` by the first clock, ``as_of``."""
-    return Observation.objects.filter(
-        Q(report__status=ReportStatus.ACCEPTED, report__filed_at__lte=known_at)
-        | Q(
-            report__status=ReportStatus.SUPERSEDED,
-            report__filed_at__lte=known_at,
-            report__superseded_by__filed_at__gt=known_at,
-        )
-    )
+    return Observation.objects.filter(known_by_q(known_at, "report__"))
 
 
 def observations_counted(known_at: dt.datetime) -> QuerySet[Observation]:

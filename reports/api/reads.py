@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.permissions import ReadScope, ReportReaders
 from core.api import CursorById, UTCDateTimeFilter
+from core.params import as_of_param, known_at_param
 from core.renderers import CSVRenderer, FeatureCollectionSerializer, GeoJSONRenderer
 from reports.formats import (
     OBSERVATION_COLUMNS,
@@ -21,7 +22,12 @@ from reports.formats import (
     observation_row,
 )
 from reports.models import Observation, ObserverMission, Report
-from reports.selectors import missions_for_user, observations_visible_to, reports_visible_to
+from reports.selectors import (
+    known_by_q,
+    missions_for_user,
+    observations_visible_to,
+    reports_visible_to,
+)
 
 EXPORT_LIMIT = 100_000
 
@@ -183,10 +189,27 @@ class ObservationFilter(django_filters.FilterSet):
         method="by_scope",
         help_text="Rows flagged outside their clause's period or areas (see scope_note).",
     )
+    as_of = django_filters.CharFilter(
+        method="happened_by",
+        help_text="YYYY-MM-DD: rows that had happened by the end of that day (UTC).",
+    )
+    known_at = django_filters.CharFilter(
+        method="known_by",
+        help_text="YYYY-MM-DD (end of day, UTC) or YYYY-MM-DDTHH:MM: only rows of reports "
+        "filed by then and not yet corrected then (docs/time.md). Default: every filed row.",
+    )
 
     class Meta:
         model = Observation
         fields = ["agreement", "clause", "party", "kind", "verification_status"]
+
+    def happened_by(self, queryset, name, value):
+        as_of = as_of_param({"as_of": value})
+        return queryset if as_of is None else queryset.filter(occurred_at__lte=as_of)
+
+    def known_by(self, queryset, name, value):
+        known_at = known_at_param({"known_at": value})
+        return queryset if known_at is None else queryset.filter(known_by_q(known_at, "report__"))
 
     def by_scope(self, queryset, name, value):
         if value == "period":
