@@ -263,6 +263,9 @@ def load_generate(
                     rng.randint(1, 6),
                     rng.choice(Observation.Verification.values),
                     {},
+                    False,  # generated rows fall inside their clause's period and areas
+                    False,
+                    "",
                 )
             )
             if len(batch) >= 20_000:
