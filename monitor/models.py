@@ -99,6 +99,12 @@ class Alert(models.Model):
             models.Index(fields=["rule", "clause"], name="alert_rule_clause_idx"),
             models.Index(fields=["agreement", "state", "severity"], name="alert_agreement_idx"),
             models.Index(fields=["fingerprint"], name="alert_fingerprint_idx"),
+            # A retrospective run reads the alerts about its moment only.
+            models.Index(
+                fields=["describes", "rule"],
+                condition=Q(describes__isnull=False),
+                name="alert_retrospective_idx",
+            ),
         ]
         permissions = [("acknowledge_alert", "Can acknowledge and resolve alerts")]
 

@@ -26,7 +26,7 @@ from monitor.reconcile import (
     alerts_to_read,
 )
 from monitor.rules import RULES, Finding, Rule
-from monitor.rules.base import finding_dated
+from monitor.rules.base import findings_dated
 from monitor.rules.queries import clause_ids_with_dependents
 from monitor.selectors import alerts_live, alerts_retrospective
 from monitor.signals import transitions_recorded_on_commit
@@ -176,7 +176,7 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
     now = evaluation.as_of
     if evaluation.retrospective:
         describes, now = evaluation.as_of, evaluation.known_at
-        findings = [finding_dated(f, describes) for f in findings]
+        findings = findings_dated(findings, describes)
     followed = _followed_alerts(
         evaluation=evaluation, clause_ids=clause_ids, now=now, describes=describes
     )

@@ -2,7 +2,7 @@
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -102,16 +102,25 @@ def long_date(day: dt.date | dt.datetime) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def finding_dated(finding: Finding, as_of: dt.datetime) -> Finding:
-    """The finding as a retrospective alert shows it: title and explanation say the date they
-    describe, so a reader of the alert list never takes it for the present ("the latest 1 day
-    ago" counts back from that date)."""
+def findings_dated(findings: list[Finding], as_of: dt.datetime) -> list[Finding]:
+    """The findings as retrospective alerts show them: title and explanation say the date they
+    describe, so a reader of the alert list never takes them for the present ("the latest 1
+    day ago" counts back from that date). Copies; the date is written once for all (a full
+    evaluation has tens of thousands of findings)."""
     when = f"As of {long_date(as_of.astimezone(dt.UTC))}"
-    return replace(
-        finding,
-        title=f"{when}: {finding.title}",
-        explanation=f"{when} (a retrospective finding): {finding.explanation}",
-    )
+    title, explanation = f"{when}: ", f"{when} (a retrospective finding): "
+    dated = []
+    for finding in findings:
+        # A shallow copy by its fields (copy.copy costs ten times more here); the digest,
+        # if cached, is left behind: the texts change, so does what the alert shows.
+        copied = object.__new__(Finding)
+        fields = {**finding.__dict__}
+        fields.pop("digest", None)
+        fields["title"] = title + finding.title
+        fields["explanation"] = explanation + finding.explanation
+        copied.__dict__.update(fields)
+        dated.append(copied)
+    return dated
 
 
 CLAUSE_FIELDS = [
