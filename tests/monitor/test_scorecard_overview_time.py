@@ -14,9 +14,11 @@ from lxml import html
 from agreements.models import Agreement
 from agreements.services import assessment_record
 from monitor.aggregates import aggregates_refresh
+from monitor.scorecards.agreement import agreement_scorecard
 from monitor.scorecards.buckets import buckets_over
 from monitor.scorecards.overview import agreements_overview
 from monitor.scorecards.party import party_scorecard
+from monitor.scorecards.picture import agreements_active_periods, picture_from_params
 from tests.factories import AgreementFactory, ClauseFactory, ObservationFactory, UserFactory
 from tests.monitor.scorecard_time_data import NOW, minsk_like, violation_days
 
@@ -166,6 +168,27 @@ def test_a_party_card_reads_each_agreement_over_its_own_life(minsk, world):
     statuses = {o.clause.agreement.code: o.status for o in card.obligations}
     assert statuses["minsk-like"] == "stale"  # as of its end, not "not in force"
     assert "over each agreement's active life" in card.summary
+
+
+def test_a_party_card_ends_each_life_in_its_agreements_zone_as_its_own_card_does(minsk):
+    agreement, point_1, point_2 = minsk
+    agreement.time_zone = "Europe/Kyiv"
+    agreement.save(update_fields=["time_zone"])
+    point_2.obliged_parties.add(point_1.obliged_parties.get())
+
+    card = party_scorecard(party=point_1.obliged_parties.get())
+    life = agreements_active_periods([agreement])[agreement.pk]
+    own = agreement_scorecard(agreement=agreement, picture=picture_from_params({}, life=life))
+
+    (shown,) = card.agreements
+    # Midnight Kyiv time ends 21 February 2022, the last day Minsk II bound; midnight UTC is
+    # already the 22nd, when nothing bound any more and every status read "No data".
+    assert shown.as_of == dt.datetime(2022, 2, 21, 21, 59, 59, tzinfo=dt.UTC)
+    assert (
+        {o.clause.reference: o.status for o in card.obligations}
+        == {row.clause.reference: row.status for row in own.rows}
+        == {"1": "stale", "2": "stale"}
+    )
 
 
 def test_a_party_card_over_a_chosen_period_takes_statuses_at_its_end(client_for, analyst, minsk):
