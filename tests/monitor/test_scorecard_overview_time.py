@@ -238,6 +238,39 @@ def test_the_clause_page_honours_as_of_and_known_at(client_for, analyst, minsk):
     assert "Violated" not in unknown and none_known == 0
 
 
+def test_the_clause_page_dates_observations_in_the_agreements_zone(client_for, analyst, minsk):
+    agreement, point_1, _ = minsk
+    agreement.time_zone = "Europe/Kyiv"
+    agreement.save(update_fields=["time_zone"])
+    report = point_1.observations.first().report
+    # 23:30 UTC on 20 February 2015 is 01:30 on the 21st in Kyiv; a day alone stays its day.
+    ObservationFactory(
+        report=report,
+        clause=point_1,
+        occurred_at=dt.datetime(2015, 2, 20, 23, 30, tzinfo=dt.UTC),
+        occurred_on=dt.date(2015, 2, 21),
+    )
+    ObservationFactory(
+        report=report,
+        clause=point_1,
+        occurred_at=dt.datetime(2015, 2, 22, 22, tzinfo=dt.UTC),
+        occurred_on=dt.date(2015, 2, 23),
+        date_only=True,
+    )
+
+    response = client_for(analyst).get(
+        reverse("scorecards:clause", args=[point_1.pk]), {"as_of": "2015-02-24"}
+    )
+    document = html.fromstring(response.content.decode())
+
+    table = document.xpath("//table[last()]")[0]
+    when = [" ".join(" ".join(td.itertext()).split()) for td in table.xpath("./tbody/tr/td[1]")]
+    assert "When (Kyiv time)" in table.xpath("./thead")[0].text_content()
+    assert "23 Feb 2015 day only" in when and "21 Feb 2015 01:30" in when
+    assert "22 Feb 2015 22:00" not in when and "20 Feb 2015 23:30" not in when
+    assert table.xpath("./tbody/tr/td[9]")[0].text_content() == report.mission.name
+
+
 # --- buckets ------------------------------------------------------------------------------------
 
 
