@@ -102,7 +102,7 @@ def overview(request):
         if buckets:
             span = f"{buckets.label(0)} to {buckets.label(len(buckets.starts) - 1)}"
             spark = charts.sparkline(list(row.trend), label=f"Violations per {unit}, {span}")
-        rows.append((row, spark))
+        rows.append((row, spark, max(row.trend, default=0)))
     context = {
         "rows": rows,
         "now": as_of or timezone.now(),
