@@ -116,16 +116,32 @@ def stacked_bars(
     return _svg(width, height, "Clause statuses per category", "".join(parts))
 
 
+# Steps between labelled columns on a time axis, by unit, so the labels fall evenly.
+AXIS_STEPS = {
+    "week": (1, 2, 4, 8, 13, 26, 52),
+    "month": (1, 2, 3, 6, 12, 24, 60),
+    "quarter": (1, 2, 4, 8, 12, 20, 40),
+    "year": (1, 2, 5, 10, 20, 50, 100),
+}
+
+
 def party_bars(
-    series: list[tuple[str, list[int]]], *, columns: list[str], unit: str = "week", width: int = 520
+    series: list[tuple[str, list[int]]],
+    *,
+    columns: list[tuple[str, str]],
+    unit: str = "week",
+    width: int = 520,
 ) -> str:
     """Violations attributed per party and ``unit`` (week, month...): one row of columns per
-    party; ``columns`` name each column in its title ("week of 16 February 2015")."""
+    party on a common scale, a time axis under the last row. ``columns``: (axis label, title
+    label) of each column ("16 Feb", "week of 16 February 2015")."""
     if not series:
         return ""
-    row_h = 42
-    # Room for the longest "party (total)" label, up to half the chart; longer ones are cut.
-    names = [f"{party} ({sum(values)})" for party, values in series]
+    row_h, axis_h = 42, 16
+    # Room for the longest "party (total)" label, up to half the chart; a longer name is cut,
+    # never its total.
+    totals = [f" ({sum(values)})" for _, values in series]
+    names = [f"{party}{total}" for (party, _), total in zip(series, totals, strict=True)]
     fits = int((width // 2 - 12) / 6.6)
     label_w = min(max(150, round(6.6 * max(map(len, names))) + 12), width // 2)
     col_w = round((width - label_w) / max(len(columns), 1), 1)
@@ -133,8 +149,19 @@ def party_bars(
     parts = []
     for i, (party, values) in enumerate(series):
         y = i * row_h
-        name = names[i] if len(names[i]) <= fits else names[i][: fits - 1] + "…"
+        name = names[i]
+        if len(name) > fits:
+            name = party[: fits - len(totals[i]) - 1].rstrip() + "…" + totals[i]
         parts.append(format_html('<text x="0" y="{}" font-size="12">{}</text>', y + 24, name))
+        parts.append(
+            format_html(
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#90a4ae" stroke-width="1"/>',
+                label_w,
+                y + row_h - 5.5,
+                width,
+                y + row_h - 5.5,
+            )
+        )
         for w, n in enumerate(values):
             h = round((row_h - 10) * n / top, 1)
             parts.append(
@@ -146,11 +173,29 @@ def party_bars(
                     round(max(col_w - 2, 1), 1),
                     h,
                     party,
-                    columns[w],
+                    columns[w][1],
                     n,
                 )
             )
-    return _svg(width, len(series) * row_h + 4, f"Violations per party per {unit}", "".join(parts))
+    # The time axis: a label every ``step`` columns, a step that reads evenly for the unit
+    # (every year of quarters, not every six quarters) and leaves the labels room.
+    axis_y = len(series) * row_h + 8
+    room = 5.5 * max(len(axis) for axis, _ in columns) + 8
+    step = next(
+        (k for k in AXIS_STEPS.get(unit, AXIS_STEPS["week"]) if k * col_w >= room), len(columns)
+    )
+    for w in range(0, len(columns), step):
+        axis, x = columns[w][0], label_w + w * col_w
+        if x + room - 8 <= width:
+            parts.append(
+                format_html('<text x="{}" y="{}" font-size="9">{}</text>', x, axis_y, axis)
+            )
+    return _svg(
+        width,
+        len(series) * row_h + axis_h,
+        f"Violations per party per {unit}; the tallest bar is {top}",
+        "".join(parts),
+    )
 
 
 def heatmap(
@@ -166,7 +211,8 @@ def heatmap(
     the labels need escaping (the numbers are ours).
     """
     cell, label_w = 14, 70
-    width = label_w + cell * len(columns) + 10
+    # Room on the right for the last axis label ("29 Jun", "2022 Q1").
+    width = label_w + cell * len(columns) + 10 + 5 * max((len(a) for a, _ in columns), default=0)
     height = cell * len(rows) + 40
     top = max((v for _, cells in rows for v, _ in cells), default=1) or 1
     titles = [html_escape(title) for _, title in columns]

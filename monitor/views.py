@@ -102,7 +102,7 @@ def overview(request):
         if buckets:
             span = f"{buckets.label(0)} to {buckets.label(len(buckets.starts) - 1)}"
             spark = charts.sparkline(list(row.trend), label=f"Violations per {unit}, {span}")
-        rows.append((row, spark))
+        rows.append((row, spark, max(row.trend, default=0)))
     context = {
         "rows": rows,
         "now": as_of or timezone.now(),
@@ -195,7 +195,12 @@ def agreement(request, code: str):
     size = len(buckets.starts)
     columns = [(buckets.axis_label(i), buckets.label(i)) for i in range(size)]
     parties = _parties(card)
-    names = {code: name for code, name, *_ in parties}
+    # In the table's order (most violations first).
+    party_series = [
+        (name, _regroup(list(card.party_weeks[code]), of_week, size, 0))
+        for code, name, *_ in parties
+        if code in card.party_weeks
+    ]
     context = {
         "card": card,
         "picture": picture,
@@ -215,12 +220,10 @@ def agreement(request, code: str):
             [(c.label, dict(c.statuses)) for c in card.by_category.values()],
             labels=STATUS_LABELS,
         ),
+        "party_top": max((max(values, default=0) for _, values in party_series), default=0),
         "party_chart": charts.party_bars(
-            [
-                (names.get(party, party), _regroup(list(counts), of_week, size, 0))
-                for party, counts in card.party_weeks.items()
-            ],
-            columns=[title for _, title in columns],
+            party_series,
+            columns=columns,
             unit=buckets.unit,
         ),
         "heatmap": charts.heatmap(
@@ -333,8 +336,14 @@ def party(request, code: str):
     card = party_scorecard(
         party=target, agreements=visible, as_of=as_of, known_at=known_at, period=period
     )
+    # Each clause page opens on the moment its status here describes (unless that is now).
+    moments = {a.agreement.pk: {} if a.live else {"as_of": _day(a.as_of)} for a in card.agreements}
+    known = {"known_at": _day(known_at)} if known_at else {}
     context = {
         "card": card,
+        "obligations": [
+            (o, urlencode(moments.get(o.clause.agreement_id, {}) | known)) for o in card.obligations
+        ],
         "party": target,
         "period": period,
         "as_of_day": _day(as_of),
@@ -372,8 +381,13 @@ def clause(request, pk: int):
         user=request.user,
         alerts=alerts_visible_to(user=request.user).filter(clause=target),
     )
+    # Observations read on their calendar day, at their time in the agreement's zone.
+    zone = target.agreement.time_zone or "UTC"
+    place = zone.rsplit("/", 1)[-1].replace("_", " ")
     context = {
         "clause": target,
+        "zone": zone,
+        "zone_label": "UTC" if zone == "UTC" else f"{place} time",
         "status": status,
         "status_label": STATUS_LABELS[status],
         "status_moment": moment,
@@ -382,7 +396,10 @@ def clause(request, pk: int):
         "known_at_day": _day(known_at),
         "known_at": known_at,
         "assessments": target.assessments.select_related("assessed_by"),
-        "mechanisms": target.mechanisms.select_related("responsible_party"),
+        "mechanisms": [
+            (m, _every(m.reporting_interval))
+            for m in target.mechanisms.select_related("responsible_party")
+        ],
         "alerts": alerts.filter(describes__isnull=True).order_by("state", "-last_seen"),
         "retrospective": alerts.filter(describes__isnull=False).order_by("-describes"),
         "observations": observations,
@@ -390,3 +407,12 @@ def clause(request, pk: int):
         "obliged": target.obliged_parties.all(),
     }
     return render(request, "scorecards/clause.html", context)
+
+
+def _every(interval: dt.timedelta) -> str:
+    """A reporting interval in words: "every day", "every 14 days", "every 12 hours"."""
+    hours = interval.total_seconds() / 3600
+    if hours and hours % 24 == 0:
+        days = int(hours // 24)
+        return "every day" if days == 1 else f"every {days} days"
+    return f"every {hours:g} hours"

@@ -17,7 +17,7 @@ from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from agreements.models import Agreement, Clause, Party
-from agreements.selectors import agreement_in_force_q
+from agreements.selectors import agreement_in_force_q, agreement_zone
 from core.db import fetch_rows
 from core.params import DateWindow
 from monitor.models import ClauseDay, PartyDay
@@ -58,12 +58,19 @@ def _shown(
     known_at: dt.datetime | None,
     period: DateWindow | None,
 ) -> tuple[str, DateWindow | None, dt.datetime, bool]:
-    """(kind, period counted, moment of the statuses, live) of one agreement on the card."""
+    """(kind, period counted, moment of the statuses, live) of one agreement on the card.
+
+    Days end in the agreement's zone, as on its own card: Minsk II's last day, 21 February
+    2022, ends at midnight Kyiv time, when it still bound; midnight UTC is already the 22nd.
+    """
     today = now.date()
+    zone = life.zone if life is not None else dt.UTC
+    if as_of is not None:
+        as_of = end_of_day(as_of.date(), zone)
     if period is not None:
         end = min(period.end, as_of.date() if as_of else today)
         window = DateWindow(start=period.start, end=max(period.start, end))
-        moment = as_of or min(end_of_day(window.end), now)
+        moment = as_of or min(end_of_day(window.end, zone), now)
         live = as_of is None and known_at is None and window.end >= today
         return "chosen", window, moment, live
     if life is None:
@@ -73,7 +80,7 @@ def _shown(
     if as_of is not None:
         return "before_as_of", life_so_far, as_of, False
     if life.ended_by(today) and life_so_far is not None:
-        return "active_life", life_so_far, min(end_of_day(life_so_far.end), now), False
+        return "active_life", life_so_far, min(end_of_day(life_so_far.end, zone), now), False
     return "active_life_so_far", life_so_far, now, known_at is None
 
 
@@ -178,9 +185,10 @@ def _statuses(
     if not obligations:
         return {}
     ids = [c.pk for c in obligations]
+    zones = {a.pk: agreement_zone(a) for a in bound}
     on_day: dict[dt.date, list[int]] = defaultdict(list)
     for pk, (_, _, moment, _) in shown.items():
-        on_day[moment.date()].append(pk)
+        on_day[moment.astimezone(zones[pk]).date()].append(pk)
     in_force = set(
         Clause.objects.filter(
             reduce(

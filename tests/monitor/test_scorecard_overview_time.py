@@ -14,9 +14,11 @@ from lxml import html
 from agreements.models import Agreement
 from agreements.services import assessment_record
 from monitor.aggregates import aggregates_refresh
+from monitor.scorecards.agreement import agreement_scorecard
 from monitor.scorecards.buckets import buckets_over
 from monitor.scorecards.overview import agreements_overview
 from monitor.scorecards.party import party_scorecard
+from monitor.scorecards.picture import agreements_active_periods, picture_from_params
 from tests.factories import AgreementFactory, ClauseFactory, ObservationFactory, UserFactory
 from tests.monitor.scorecard_time_data import NOW, minsk_like, violation_days
 
@@ -168,6 +170,27 @@ def test_a_party_card_reads_each_agreement_over_its_own_life(minsk, world):
     assert "over each agreement's active life" in card.summary
 
 
+def test_a_party_card_ends_each_life_in_its_agreements_zone_as_its_own_card_does(minsk):
+    agreement, point_1, point_2 = minsk
+    agreement.time_zone = "Europe/Kyiv"
+    agreement.save(update_fields=["time_zone"])
+    point_2.obliged_parties.add(point_1.obliged_parties.get())
+
+    card = party_scorecard(party=point_1.obliged_parties.get())
+    life = agreements_active_periods([agreement])[agreement.pk]
+    own = agreement_scorecard(agreement=agreement, picture=picture_from_params({}, life=life))
+
+    (shown,) = card.agreements
+    # Midnight Kyiv time ends 21 February 2022, the last day Minsk II bound; midnight UTC is
+    # already the 22nd, when nothing bound any more and every status read "No data".
+    assert shown.as_of == dt.datetime(2022, 2, 21, 21, 59, 59, tzinfo=dt.UTC)
+    assert (
+        {o.clause.reference: o.status for o in card.obligations}
+        == {row.clause.reference: row.status for row in own.rows}
+        == {"1": "stale", "2": "stale"}
+    )
+
+
 def test_a_party_card_over_a_chosen_period_takes_statuses_at_its_end(client_for, analyst, minsk):
     party = minsk[1].obliged_parties.get()
 
@@ -213,6 +236,39 @@ def test_the_clause_page_honours_as_of_and_known_at(client_for, analyst, minsk):
     assert spring.startswith("Status as of 1 March 2015: Violated")
     assert in_spring == len([d for d in violation_days() if d < dt.date(2015, 3, 1)])
     assert "Violated" not in unknown and none_known == 0
+
+
+def test_the_clause_page_dates_observations_in_the_agreements_zone(client_for, analyst, minsk):
+    agreement, point_1, _ = minsk
+    agreement.time_zone = "Europe/Kyiv"
+    agreement.save(update_fields=["time_zone"])
+    report = point_1.observations.first().report
+    # 23:30 UTC on 20 February 2015 is 01:30 on the 21st in Kyiv; a day alone stays its day.
+    ObservationFactory(
+        report=report,
+        clause=point_1,
+        occurred_at=dt.datetime(2015, 2, 20, 23, 30, tzinfo=dt.UTC),
+        occurred_on=dt.date(2015, 2, 21),
+    )
+    ObservationFactory(
+        report=report,
+        clause=point_1,
+        occurred_at=dt.datetime(2015, 2, 22, 22, tzinfo=dt.UTC),
+        occurred_on=dt.date(2015, 2, 23),
+        date_only=True,
+    )
+
+    response = client_for(analyst).get(
+        reverse("scorecards:clause", args=[point_1.pk]), {"as_of": "2015-02-24"}
+    )
+    document = html.fromstring(response.content.decode())
+
+    table = document.xpath("//table[last()]")[0]
+    when = [" ".join(" ".join(td.itertext()).split()) for td in table.xpath("./tbody/tr/td[1]")]
+    assert "When (Kyiv time)" in table.xpath("./thead")[0].text_content()
+    assert "23 Feb 2015 day only" in when and "21 Feb 2015 01:30" in when
+    assert "22 Feb 2015 22:00" not in when and "20 Feb 2015 23:30" not in when
+    assert table.xpath("./tbody/tr/td[9]")[0].text_content() == report.mission.name
 
 
 # --- buckets ------------------------------------------------------------------------------------
