@@ -77,7 +77,7 @@ class TransitionForm(forms.Form):
 class AlertAdmin(RecordAdmin):
     list_display = [
         "title",
-        "rule",
+        "rule_name",
         "severity_label",
         "state",
         "agreement",
@@ -92,6 +92,11 @@ class AlertAdmin(RecordAdmin):
 
     def get_queryset(self, request):
         return alerts_visible_to(user=request.user)
+
+    @admin.display(description="rule", ordering="rule")
+    def rule_name(self, alert: Alert) -> str:
+        rule = RULES.get(alert.rule)
+        return rule.title if rule else alert.rule
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))

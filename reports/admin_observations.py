@@ -1,10 +1,13 @@
 """Filed observations in the admin, read only: a list an analyst can narrow to the rows
 flagged outside their clause's period or areas (imported by ``reports.admin``)."""
 
+import datetime as dt
+
 from django.contrib import admin
 from django.db.models import Q
 
 from accounts.admin_mixins import RecordAdmin
+from core.days import zone_named
 from reports.models import Observation
 from reports.selectors import observations_visible_to
 
@@ -36,7 +39,7 @@ class OutsideScopeFilter(admin.SimpleListFilter):
 
 @admin.register(Observation)
 class ObservationAdmin(RecordAdmin):
-    list_display = ["occurred_at", "clause", "where", "scope", "mission"]
+    list_display = ["day", "clause", "where", "scope", "mission"]
     list_filter = [
         OutsideScopeFilter,
         "kind",
@@ -51,6 +54,22 @@ class ObservationAdmin(RecordAdmin):
 
     def get_queryset(self, request):
         return observations_visible_to(user=request.user)
+
+    @admin.display(description="when", ordering="occurred_at")
+    def day(self, observation: Observation) -> str:
+        """The calendar day it counts on and, unless it was sent as a date alone, the time
+        there (the agreement's zone): "10 Feb 2015 (day only)", "16 Feb 2015, 00:30 Kyiv"."""
+        day = observation.occurred_on or observation.occurred_at.date()
+        text = f"{day.day} {day:%b %Y}"
+        if observation.date_only:
+            return f"{text} (day only)"
+        name = observation.clause.agreement.time_zone if observation.clause else "UTC"
+        try:
+            zone = zone_named(name)
+        except ValueError:
+            name, zone = "UTC", dt.UTC
+        local = observation.occurred_at.astimezone(zone)
+        return f"{local.day} {local:%b %Y}, {local:%H:%M} {name.rsplit('/', 1)[-1]}"
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a draft report deletes its rows: the admin asks this of each of them. Filed

@@ -148,7 +148,7 @@ class Picture:
         what = {
             "active_life": f"Active life {start} – {end}",
             "recent": f"Last 12 weeks, {start} – {end}",
-            "before_as_of": f"The 12 weeks to the date asked, {start} – {end}",
+            "before_as_of": f"Up to the date asked (12 weeks at most), {start} – {end}",
             "chosen": f"Period {start} – {end}",
         }[self.kind]
         when = "now" if self.live else long_date(self.as_of)
@@ -175,6 +175,9 @@ def picture_for(
     if start is None and end is None:
         if as_of is not None:
             period, kind = window_ending(until), "before_as_of"
+            if life is not None and life.start <= until:
+                # Never weeks before the agreement took effect: nothing there to read.
+                period = DateWindow(start=max(period.start, life.start), end=period.end)
         elif life is not None and life.ended_by(today):
             period, kind = life.so_far(today), "active_life"
         else:

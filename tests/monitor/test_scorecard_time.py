@@ -344,13 +344,16 @@ def test_a_period_from_a_day_of_an_ended_life_runs_to_its_end(minsk):
     assert not picture.live and picture.kind == "chosen"
 
 
-def test_a_given_as_of_still_takes_the_12_weeks_before_it(minsk):
+def test_a_given_as_of_takes_the_12_weeks_before_it_from_entry_into_force(minsk):
+    life = agreement_active_period(minsk[0])
     as_of = dt.datetime(2015, 4, 1, 23, 59, 59, tzinfo=dt.UTC)
-
-    picture = picture_for(life=agreement_active_period(minsk[0]), as_of=as_of, now=NOW)
-
-    assert (picture.period.start, picture.period.end) == (dt.date(2015, 1, 7), dt.date(2015, 4, 1))
+    picture = picture_for(life=life, as_of=as_of, now=NOW)
+    # Twelve weeks back is 7 January, five weeks before Minsk II took effect.
+    assert (picture.period.start, picture.period.end) == (dt.date(2015, 2, 15), dt.date(2015, 4, 1))
     assert picture.as_of == as_of and picture.kind == "before_as_of"
+    later = dt.datetime(2016, 4, 1, 23, 59, 59, tzinfo=dt.UTC)
+    picture = picture_for(life=life, as_of=later, now=NOW)
+    assert (picture.period.start, picture.period.end) == (dt.date(2016, 1, 8), dt.date(2016, 4, 1))
 
 
 def test_a_period_starting_in_the_future_is_a_bad_request(client_for, analyst, minsk):

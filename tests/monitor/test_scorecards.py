@@ -265,11 +265,12 @@ def test_json_scorecard_has_the_documented_keys_and_round_trips(world):
     }
     assert document["agreement"] == "test-ceasefire"
     assert document["as_of"] == AS_OF.isoformat()
-    assert document["period"] == {"from": "2024-12-07", "to": "2025-03-01"}
+    # The 12 weeks to as_of, from the agreement's entry into force (15 January 2025).
+    assert document["period"] == {"from": "2025-01-15", "to": "2025-03-01"}
     assert document["implementation_rate"] == 66.7
     assert (document["assessed_clauses"], document["not_assessed_clauses"]) == (1, 2)
     assert len(document["weeks"]) == len(card.weeks)
-    assert document["weeks"][0] == "2024-12-02"  # the Monday of the period's first week
+    assert document["weeks"][0] == "2025-01-13"  # the Monday of the period's first week
     clauses = {c["reference"]: c for c in document["clauses"]}
     assert set(clauses["1"]) == {
         "id",

@@ -78,7 +78,9 @@ def test_evaluate_rules_as_of_a_past_date_finds_the_violations_filed_today(impor
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(clause\.\w+)\s+(\d+)$", output, re.M)}
     assert counts[VIOLATIONS] == 1
     alert = alerts_retrospective().get(rule=VIOLATIONS)
-    assert (alert.clause, alert.describes) == (imported.point_1, AS_OF)
+    # A day given for one agreement ends where its days end: midnight in Kyiv (UTC+2).
+    kyiv_day_end = dt.datetime(2022, 2, 20, 21, 59, 59, tzinfo=dt.UTC)
+    assert (alert.clause, alert.describes) == (imported.point_1, kyiv_day_end)
     assert alert.details["count"] == 10
     assert alert.title.startswith("As of 20 February 2022")
     assert "Describes 20 February 2022, counting what was filed by 2026-03-01 14:00 UTC" in output
@@ -87,7 +89,11 @@ def test_evaluate_rules_as_of_a_past_date_finds_the_violations_filed_today(impor
     assert live_alerts_snapshot() == before  # the other agreement's live alerts
     assert not alerts_live().filter(agreement=imported.minsk).exists()
     run = EvaluationRun.objects.get(retrospective=True)
-    assert (run.as_of, run.known_at, run.trigger) == (AS_OF, NOW + dt.timedelta(hours=2), "command")
+    assert (run.as_of, run.known_at, run.trigger) == (
+        kyiv_day_end,
+        NOW + dt.timedelta(hours=2),
+        "command",
+    )
 
 
 def test_the_list_names_the_date_each_finding_describes(imported):

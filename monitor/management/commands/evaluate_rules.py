@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agreements.models import Agreement
+from core.days import end_of_day, zone_named
 from core.params import ParameterError, known_at_param
 from monitor.clocks import clocks_check
 from monitor.models import EvaluationRun
@@ -28,6 +29,22 @@ def _moment(option: str, value: str) -> dt.datetime:
     return moment
 
 
+def _as_of(value: str, agreements: list[str] | None) -> dt.datetime:
+    """``--as-of``: a day ends where the agreements' days end when they share a zone (the
+    scorecards read a day so), else in UTC; a date and time is taken as given."""
+    moment = _moment("--as-of", value)
+    if "T" in value or not agreements:
+        return moment
+    zones = set(Agreement.objects.filter(code__in=agreements).values_list("time_zone", flat=True))
+    if len(zones) != 1:
+        return moment
+    try:
+        zone = zone_named(zones.pop())
+    except ValueError:
+        return moment
+    return end_of_day(moment.date(), zone) - dt.timedelta(seconds=1)
+
+
 class Command(BaseCommand):
     help = (
         "Evaluate the rules now and update the live alerts; or --as-of a past date to find "
@@ -45,8 +62,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--as-of",
-            help="The moment described: YYYY-MM-DD (the end of that day, UTC) or "
-            "YYYY-MM-DDTHH:MM. Default: --known-at.",
+            help="The moment described: YYYY-MM-DD (the end of that day: in the agreements' "
+            "zone when every --agreement shares one, else UTC) or YYYY-MM-DDTHH:MM (UTC). "
+            "Default: --known-at.",
         )
         parser.add_argument(
             "--known-at",
@@ -63,7 +81,7 @@ class Command(BaseCommand):
         started = timezone.now()
         # "Today" means as far as today has gone: the end of the day has not happened yet.
         counted = min(_moment("--known-at", known_at), started) if known_at else started
-        moment = min(_moment("--as-of", as_of), counted) if as_of else counted
+        moment = min(_as_of(as_of, agreements), counted) if as_of else counted
         if not dry_run:
             try:
                 clocks_check(as_of=moment, known_at=counted, now=started)
@@ -87,7 +105,7 @@ class Command(BaseCommand):
         elapsed = (timezone.now() - started).total_seconds()
         moment, counted = evaluation.as_of, evaluation.known_at
         self.stdout.write(
-            f"As of {moment:%Y-%m-%d %H:%M} UTC, {evaluation.clauses} clauses, "
+            f"As of {moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC, {evaluation.clauses} clauses, "
             f"{elapsed:.2f} s, {queries} queries"
         )
         if evaluation.retrospective:
