@@ -95,7 +95,11 @@ def ago(moment: dt.datetime | dt.date, as_of: dt.datetime) -> str:
     days = (as_of.date() - (moment.date() if isinstance(moment, dt.datetime) else moment)).days
     if days <= 0:
         return "today"
-    return "1 day ago" if days == 1 else f"{days} days ago"
+    if days == 1:
+        return "1 day ago"
+    # The date too: a count of days alone is hard to cite, and past findings count far back.
+    day = moment.date() if isinstance(moment, dt.datetime) else moment
+    return f"{days} days ago ({long_date(day)})"
 
 
 def long_date(day: dt.date | dt.datetime) -> str:
