@@ -26,7 +26,7 @@ from monitor.reconcile import (
     alerts_to_read,
 )
 from monitor.rules import RULES, Finding, Rule
-from monitor.rules.base import findings_dated
+from monitor.rules.base import findings_date
 from monitor.rules.queries import clause_ids_with_dependents
 from monitor.selectors import alerts_live, alerts_retrospective
 from monitor.signals import transitions_recorded_on_commit
@@ -50,6 +50,8 @@ class Evaluation:
     as_of: dt.datetime  # the moment the picture describes
     known_at: dt.datetime  # which filings count
     findings: list[Finding] = field(default_factory=list)
+    # Retrospective findings are dated once, in place, when their alerts are reconciled.
+    dated: bool = False
     per_rule: dict[str, int] = field(default_factory=dict)
     rules: list[str] = field(default_factory=list)
     agreements: list[int] = field(default_factory=list)
@@ -176,7 +178,9 @@ def alerts_reconcile(*, evaluation: Evaluation, clause_ids: list[int] | None = N
     now = evaluation.as_of
     if evaluation.retrospective:
         describes, now = evaluation.as_of, evaluation.known_at
-        findings = findings_dated(findings, describes)
+        if not evaluation.dated:
+            findings_date(findings, describes)
+            evaluation.dated = True
     followed = _followed_alerts(
         evaluation=evaluation, clause_ids=clause_ids, now=now, describes=describes
     )
