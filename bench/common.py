@@ -34,6 +34,12 @@ def fresh_database(url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.conf import settings
+
+    if not settings.DEBUG:
+        # Production settings serve hashed static names from a manifest: pages render only
+        # once collectstatic has written it (a fresh clone has none).
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def setup_django() -> None:
