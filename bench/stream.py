@@ -29,20 +29,22 @@ def report_body(*, rng, mission, covered, parties, number: int, size: int, now) 
     """A report of ``size`` observations of the last week, plus the probe (the last row)."""
     import json
 
-    from demo.loadgen import _kinds
+    from demo.loadgen import _kinds, point_in
 
     rows = []
     for kind in _kinds(rng, size):
+        clause = rng.choice(list(covered))
+        latitude, longitude = point_in(rng, covered[clause])
         rows.append(
             {
                 "kind": kind,
-                "clause": rng.choice(covered),
+                "clause": clause,
                 "occurred_at": (
                     now - dt.timedelta(minutes=rng.randint(60, 7 * 24 * 60))
                 ).isoformat(),
                 "place_name": rng.choice(PLACES),
-                "latitude": round(47 + rng.random(), 5),
-                "longitude": round(37 + rng.random(), 5),
+                "latitude": latitude,
+                "longitude": longitude,
                 "quantity": rng.randint(1, 60),
                 "severity": rng.randint(1, 4),
                 "source": "patrol",
@@ -50,15 +52,17 @@ def report_body(*, rng, mission, covered, parties, number: int, size: int, now) 
                 **({"party": rng.choice(parties)} if kind == "violation" else {}),
             }
         )
+    probe = rng.choice(list(covered))
+    latitude, longitude = point_in(rng, covered[probe])
     rows.append(
         {
             "kind": "violation",
-            "clause": rng.choice(covered),
+            "clause": probe,
             "party": rng.choice(parties),
             "occurred_at": (now - dt.timedelta(seconds=1)).isoformat(),
             "place_name": rng.choice(PLACES),
-            "latitude": 47.5,
-            "longitude": 37.5,
+            "latitude": latitude,
+            "longitude": longitude,
             "severity": 4,
             "description": "lag probe",
             "source": "UAV",
@@ -135,8 +139,8 @@ def run(args) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from agreements.models import Clause, Party
-    from demo.loadgen import load_generate
+    from agreements.models import Party
+    from demo.loadgen import clause_boxes, load_generate
     from monitor.aggregates import aggregates_refresh
     from monitor.models import EvaluationRun
     from monitor.services import rules_run
@@ -163,15 +167,8 @@ def run(args) -> None:
         flush=True,
     )
     missions = [m for m in ObserverMission.objects.all() if m.mechanisms.exists()]
-    covered = {
-        m.pk: [
-            f"{code}:{ref}"
-            for code, ref in Clause.objects.filter(mechanisms__missions=m)
-            .values_list("agreement__code", "reference")
-            .distinct()
-        ]
-        for m in missions
-    }
+    # Each clause with a box of its areas: the rows (and the probe) fall inside them.
+    covered = {m.pk: clause_boxes(mission=m) for m in missions}
     parties = list(Party.objects.filter(code__startswith="stream-").values_list("code", flat=True))
 
     processes = [

@@ -282,6 +282,47 @@ def load_generate(
     return summary
 
 
+Box = tuple[float, float, float, float]  # min_lat, min_lon, max_lat, max_lon
+
+
+def clause_boxes(*, mission: ObserverMission) -> dict[str, Box | None]:
+    """``"agreement:reference"`` of every clause the mission covers, with the bounding box of
+    one of its areas (None without one): generated rows fall inside their clause's areas,
+    as real reports do, so the scope checks count them."""
+    boxes: dict[str, Box | None] = {}
+    for code, ref, min_lat, min_lon, max_lat, max_lon in (
+        Clause.objects.filter(mechanisms__missions=mission)
+        .values_list(
+            "agreement__code",
+            "reference",
+            "areas__min_lat",
+            "areas__min_lon",
+            "areas__max_lat",
+            "areas__max_lon",
+        )
+        .order_by("agreement__code", "reference")
+    ):
+        key = f"{code}:{ref}"
+        if boxes.get(key) is None:
+            boxes[key] = (
+                None
+                if min_lat is None or min_lon is None or max_lat is None or max_lon is None
+                else (min_lat, min_lon, max_lat, max_lon)
+            )
+    return boxes
+
+
+def point_in(rng: random.Random, box: Box | None) -> tuple[float, float]:
+    """A (latitude, longitude) inside ``box``, or in the load generator's region without one."""
+    if box is None:
+        return round(47 + rng.random(), 5), round(37 + rng.random(), 5)
+    min_lat, min_lon, max_lat, max_lon = box
+    return (
+        round(min_lat + rng.random() * (max_lat - min_lat), 5),
+        round(min_lon + rng.random() * (max_lon - min_lon), 5),
+    )
+
+
 def payload_bodies(
     *,
     mission: ObserverMission,
@@ -293,10 +334,8 @@ def payload_bodies(
 ) -> Iterator[bytes]:
     """JSON report bodies for ``mission``, ``per_payload`` observations each."""
     rng = random.Random(seed)
-    covered = [
-        (c.agreement.code, c.reference)
-        for c in Clause.objects.filter(mechanisms__missions=mission).select_related("agreement")
-    ]
+    boxes = clause_boxes(mission=mission)
+    covered = list(boxes)
     number = 0
     while observations > 0:
         n = min(per_payload, observations)
@@ -304,18 +343,19 @@ def payload_bodies(
         kinds = _kinds(rng, n)
         rows = []
         for i in range(n):
-            code, ref = rng.choice(covered)
+            clause = rng.choice(covered)
+            latitude, longitude = point_in(rng, boxes[clause])
             kind = kinds[i]
             rows.append(
                 {
                     "kind": kind,
-                    "clause": f"{code}:{ref}",
+                    "clause": clause,
                     "occurred_at": (
                         start + dt.timedelta(minutes=rng.randint(0, 60 * 24 * 30))
                     ).isoformat(),
                     "place_name": rng.choice(PLACES),
-                    "latitude": round(47 + rng.random(), 5),
-                    "longitude": round(37 + rng.random(), 5),
+                    "latitude": latitude,
+                    "longitude": longitude,
                     "quantity": rng.randint(1, 60),
                     "severity": rng.randint(1, 4),
                     "description": "Benchmark observation",
