@@ -29,10 +29,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agreements.geo import Box, Shape, box_contains, box_within
 from agreements.places import place_key
+from core.days import end_of_day, local_instant, zone_or_utc
 
 MONTHS = (
     *("January", "February", "March", "April", "May", "June", "July"),
@@ -45,14 +45,6 @@ NOTE_LIMIT = 300
 def day_text(day: dt.date) -> str:
     """A date written out: 3 January 2014."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def zone_of(name: str) -> dt.tzinfo:
-    """The agreement's zone; UTC when the name is unknown (the model validates it elsewhere)."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
 
 
 def _zone_text(zone: dt.tzinfo) -> str:
@@ -88,15 +80,15 @@ def period_of(
     time_zone: str,
 ) -> Period:
     """The period of a clause from its own start and its agreement's dates, in its zone."""
-    zone = zone_of(time_zone)
-    agreement_start = in_force_on or signed_on
-    start_day = clause_start or agreement_start
+    zone = zone_or_utc(time_zone)
+    start_day = clause_start or in_force_on or signed_on
     start_at = end_at = None
     if start_day is not None:
-        at = in_force_time if start_day == in_force_on and in_force_time else dt.time(0)
-        start_at = dt.datetime.combine(start_day, at, tzinfo=zone)
+        # The agreement's time of entry into force counts on its own day only.
+        at = in_force_time if start_day == in_force_on else None
+        start_at = local_instant(start_day, at, zone)
     if expires_on is not None:
-        end_at = dt.datetime.combine(expires_on + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+        end_at = end_of_day(expires_on, zone)
     return Period(clause_label, agreement_label, zone, start_day, start_at, expires_on, end_at)
 
 

@@ -16,7 +16,7 @@ from agreements.models import (
 )
 from agreements.places import place_keys
 from agreements.scope import ClauseScope, KnownArea, Places, area_scope_of, period_of
-from core.days import day_in, end_of_day, local_instant, zone_named
+from core.days import day_in, end_of_day, local_instant, zone_or_utc
 
 # Statuses under which an agreement binds (a terminated one until it expires).
 BINDING_STATUSES = [
@@ -74,10 +74,7 @@ def agreement_in_force_q(day: dt.date, prefix: str = "") -> Q:
 
 def agreement_zone(agreement: Agreement) -> dt.tzinfo:
     """The zone the agreement's dates and times are read in (UTC if the name is unknown)."""
-    try:
-        return zone_named(agreement.time_zone)
-    except ValueError:
-        return dt.UTC
+    return zone_or_utc(agreement.time_zone)
 
 
 def agreement_in_force_at(agreement: Agreement) -> dt.datetime | None:
@@ -157,11 +154,7 @@ def agreement_days(as_of: dt.datetime) -> dict[dt.date, list[int]]:
         by_zone.setdefault(zone_name, []).append(pk)
     days: dict[dt.date, list[int]] = {}
     for zone_name, ids in by_zone.items():
-        try:
-            zone = zone_named(zone_name)
-        except ValueError:
-            zone = dt.UTC
-        days.setdefault(day_in(as_of, zone), []).extend(ids)
+        days.setdefault(day_in(as_of, zone_or_utc(zone_name)), []).extend(ids)
     return days
 
 

@@ -19,6 +19,15 @@ def zone_named(name: str) -> dt.tzinfo:
         raise ValueError(f'unknown time zone "{name}"') from None
 
 
+def zone_or_utc(name: str) -> dt.tzinfo:
+    """The zone ``name``, or UTC when it is unknown: the admin and the loader refuse unknown
+    zones, so one stored some other way must not stop a read or an ingest."""
+    try:
+        return zone_named(name)
+    except ValueError:
+        return dt.UTC
+
+
 def local_instant(day: dt.date, time: dt.time | None, tz: dt.tzinfo) -> dt.datetime:
     """The instant ``day`` at ``time`` (midnight when None) names in ``tz``.
 

@@ -1,13 +1,11 @@
 """Filed observations in the admin, read only: a list an analyst can narrow to the rows
 flagged outside their clause's period or areas (imported by ``reports.admin``)."""
 
-import datetime as dt
-
 from django.contrib import admin
 from django.db.models import Q
 
 from accounts.admin_mixins import RecordAdmin
-from core.days import zone_named
+from core.days import zone_or_utc
 from reports.models import Observation
 from reports.selectors import observations_visible_to
 
@@ -63,12 +61,9 @@ class ObservationAdmin(RecordAdmin):
         text = f"{day.day} {day:%b %Y}"
         if observation.date_only:
             return f"{text} (day only)"
-        name = observation.clause.agreement.time_zone if observation.clause else "UTC"
-        try:
-            zone = zone_named(name)
-        except ValueError:
-            name, zone = "UTC", dt.UTC
+        zone = zone_or_utc(observation.clause.agreement.time_zone if observation.clause else "")
         local = observation.occurred_at.astimezone(zone)
+        name = getattr(zone, "key", "UTC")
         return f"{local.day} {local:%b %Y}, {local:%H:%M} {name.rsplit('/', 1)[-1]}"
 
     def has_delete_permission(self, request, obj=None):

@@ -3,18 +3,11 @@ import datetime as dt
 from django.db.models import Exists, F, OuterRef
 
 from agreements.selectors import deadline_instant
-from core.days import zone_named
+from core.days import zone_or_utc
 from monitor.models import Severity
 from monitor.rules.base import CLAUSE_FIELDS, Finding, Rule, ago, clause_label, long_date, register
 from reports.models import Observation
 from reports.selectors import observations_counted
-
-
-def _zone(name: str) -> dt.tzinfo:
-    try:
-        return zone_named(name)
-    except ValueError:
-        return dt.UTC
 
 
 def _deadline_words(row: dict) -> str:
@@ -61,7 +54,9 @@ class DeadlineMissed(Rule):
         )
         findings = []
         for row in rows:
-            passed_at = deadline_instant(row["deadline"], row["deadline_time"], _zone(row["zone"]))
+            passed_at = deadline_instant(
+                row["deadline"], row["deadline_time"], zone_or_utc(row["zone"])
+            )
             if passed_at is None or passed_at > as_of:
                 continue
             counted = (

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from agreements.models import Agreement
 from core.days import end_of_day as day_ends
-from core.days import zone_named
+from core.days import zone_or_utc
 from core.params import (
     DateWindow,
     ParameterError,
@@ -78,15 +78,10 @@ def agreement_active_period(
     if end is None and agreement.status == Agreement.Status.TERMINATED:
         end = last_recorded or start
     return ActivePeriod(
-        start=start, end=None if end is None else max(start, end), zone=_zone(agreement)
+        start=start,
+        end=None if end is None else max(start, end),
+        zone=zone_or_utc(agreement.time_zone),
     )
-
-
-def _zone(agreement: Agreement) -> dt.tzinfo:
-    try:
-        return zone_named(agreement.time_zone)
-    except ValueError:  # the admin refuses unknown zones; one stored otherwise reads as UTC
-        return dt.UTC
 
 
 def _needs_last_recorded(agreement: Agreement) -> bool:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from agreements.models import Area, Clause, Party
 from agreements.scope import IN_SCOPE, ClauseScope, Places, ScopeVerdict, scope_check
 from agreements.selectors import clause_scopes
-from core.days import day_in, zone_named
+from core.days import day_in, zone_or_utc
 from reports.ingest.dates import DateProblem, Moment, check_not_future, parse_moment
 from reports.models import Observation, ObserverMission
 from reports.parsers.base import RawRow
@@ -141,7 +141,7 @@ class RowContext:
         date_format: str = "",
     ) -> "RowContext":
         ctx = cls(mission=mission, agreement_code=agreement_code, tz=tz, date_format=date_format)
-        ctx.mission_zone = _zone_or_utc(mission.time_zone)
+        ctx.mission_zone = zone_or_utc(mission.time_zone)
         covered_ids = set(
             Clause.objects.filter(mechanisms__missions=mission).values_list("pk", flat=True)
         )
@@ -164,7 +164,7 @@ class RowContext:
             "agreement__time_zone",
         ):
             ctx.all_refs[(code, ref)] = pk
-            ctx.clause_zones[pk] = _zone_or_utc(zone_name)
+            ctx.clause_zones[pk] = zone_or_utc(zone_name)
             if pk in covered_ids:
                 ctx.covered[(code, ref)] = pk
                 ctx.covered_agreements.add(code)
@@ -189,14 +189,6 @@ class RowContext:
             return pk
         named = self.places.named(admin_area)
         return next(iter(named)) if len(named) == 1 else None
-
-
-def _zone_or_utc(name: str) -> dt.tzinfo:
-    # The admin validates zones; a bad one stored some other way must not stop every ingest.
-    try:
-        return zone_named(name)
-    except ValueError:
-        return dt.UTC
 
 
 def _text(row: RawRow, name: str) -> str:

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agreements.models import Agreement
-from core.days import end_of_day, zone_named
+from core.days import end_of_day, zone_or_utc
 from core.params import ParameterError, known_at_param
 from monitor.clocks import clocks_check
 from monitor.models import EvaluationRun
@@ -38,11 +38,7 @@ def _as_of(value: str, agreements: list[str] | None) -> dt.datetime:
     zones = set(Agreement.objects.filter(code__in=agreements).values_list("time_zone", flat=True))
     if len(zones) != 1:
         return moment
-    try:
-        zone = zone_named(zones.pop())
-    except ValueError:
-        return moment
-    return end_of_day(moment.date(), zone) - dt.timedelta(seconds=1)
+    return end_of_day(moment.date(), zone_or_utc(zones.pop())) - dt.timedelta(seconds=1)
 
 
 class Command(BaseCommand):
