@@ -84,6 +84,14 @@ def known_at_param(params: Params, name: str = "known_at") -> dt.datetime | None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def clocks_from_params(params: Params) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``as_of`` and ``known_at`` as a page or the API gives them (docs/time.md); a
+    ``known_at`` after now is now (nothing has been filed later). Both None: the present."""
+    known_at = known_at_param(params)
+    now = dt.datetime.now(dt.UTC)
+    return as_of_param(params), None if known_at is None else min(known_at, now)
+
+
 def window_param(
     params: Params, *, until: dt.date, start_name: str = "from", end_name: str = "to"
 ) -> DateWindow:

@@ -125,20 +125,5 @@ def clauses_status_at(
 def clause_status(
     *, clause: Clause, as_of: dt.datetime | None = None, known_at: dt.datetime | None = None
 ) -> str:
-    """One clause's status code: now from the live alerts; as of a past moment (or with an
-    earlier ``known_at``) from the rules evaluated then, with what had been filed by
-    ``known_at``. Violated before ``as_of`` but no longer in force: "violated_before_end"."""
-    if as_of is None and known_at is None:
-        return clauses_current_status([clause])[clause.pk]
-    from monitor.services import rules_evaluate  # services sit above the status reads
-
-    known = known_at or timezone.now()
-    moment = as_of or known
-    evaluation = rules_evaluate(as_of=moment, known_at=known, clause_ids=[clause.pk])
-    on_record = observations_counted(known).filter(clause=clause, occurred_at__lte=moment)
-    return status_in_period(
-        {f.rule for f in evaluation.findings},
-        in_force=clauses_in_force(Clause.objects.filter(pk=clause.pk), moment).exists(),
-        complied=on_record.filter(kind=Observation.Kind.COMPLIANCE).exists(),
-        violations=on_record.filter(kind=Observation.Kind.VIOLATION).count(),
-    )
+    """One clause's status code (``clauses_status_at`` of that clause alone)."""
+    return clauses_status_at([clause], as_of=as_of, known_at=known_at)[clause.pk]

@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 from accounts.access import reach_of
 from agreements.models import Agreement, Clause, Party
 from agreements.selectors import agreements_with_figures_for
-from core.params import DateWindow, ParameterError
+from core.params import DateWindow, ParameterError, clocks_from_params
 from monitor import charts
 from monitor.models import Severity
 from monitor.scorecards.agreement import agreement_scorecard
@@ -34,7 +34,6 @@ from monitor.scorecards.party import party_scorecard
 from monitor.scorecards.picture import (
     Picture,
     agreements_active_periods,
-    clocks_from_params,
     end_of_day,
     period_from_params,
     picture_from_params,

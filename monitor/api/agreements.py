@@ -12,7 +12,7 @@ from rest_framework import viewsets
 from accounts.permissions import AgreementReaders, ReadScope
 from agreements.models import Clause, VerificationMechanism
 from agreements.selectors import agreements_readable_by, clauses_with_latest_level
-from core.params import as_of_param, known_at_param
+from core.params import clocks_from_params
 from monitor.api.agreement_serializers import (
     AgreementSerializer,
     ClauseSerializer,
@@ -41,10 +41,7 @@ class ClocksMixin:
 
     def clocks(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         if not hasattr(self, "_clocks"):
-            params = self.request.query_params  # type: ignore[attr-defined]  # a view's
-            known_at = known_at_param(params)
-            now = timezone.now()
-            self._clocks = as_of_param(params), None if known_at is None else min(known_at, now)
+            self._clocks = clocks_from_params(self.request.query_params)  # type: ignore[attr-defined]
         return self._clocks
 
 

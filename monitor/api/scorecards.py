@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.permissions import AlertReaders, ReadScope
 from agreements.models import Party
 from agreements.selectors import agreements_with_figures_for
-from core.params import FIRST_DAY, LAST_DAY
+from core.params import FIRST_DAY, LAST_DAY, clocks_from_params
 from monitor.api.scorecard_serializers import (
     AgreementScorecardSerializer,
     OverviewRowSerializer,
@@ -22,7 +22,6 @@ from monitor.scorecards.overview import agreements_overview
 from monitor.scorecards.party import party_scorecard
 from monitor.scorecards.picture import (
     agreements_active_periods,
-    clocks_from_params,
     period_from_params,
     picture_from_params,
 )

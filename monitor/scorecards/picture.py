@@ -20,21 +20,12 @@ from core.params import (
     DateWindow,
     ParameterError,
     Params,
-    as_of_param,
+    clocks_from_params,
     date_param,
-    known_at_param,
     window_ending,
 )
 from monitor.models import ClauseDay
 from monitor.rules.base import long_date
-
-
-def clocks_from_params(params: Params) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """``as_of`` and ``known_at`` as a page or the API gives them; a ``known_at`` after now
-    is now (nothing has been filed later)."""
-    known_at = known_at_param(params)
-    return as_of_param(params), None if known_at is None else min(known_at, timezone.now())
-
 
 # How the period was chosen: the agreement's whole (ended) life, the twelve weeks to today,
 # the twelve weeks to a given as_of, or by the reader.
