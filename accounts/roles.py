@@ -14,6 +14,7 @@ API_CONSUMER = "api consumer"
 _AGREEMENT_MODELS = [
     "party",
     "area",
+    "controlarea",
     "agreement",
     "agreementparty",
     "clause",
@@ -38,7 +39,10 @@ def _view(app: str, models: list[str]) -> list[tuple[str, str]]:
 # applied by the admin and API on top of these model-level permissions.
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     OBSERVER: [
-        *_view("agreements", ["party", "area", "agreement", "clause", "verificationmechanism"]),
+        *_view(
+            "agreements",
+            ["party", "area", "controlarea", "agreement", "clause", "verificationmechanism"],
+        ),
         ("reports", "view_observermission"),
         ("reports", "view_report"),
         ("reports", "add_report"),

@@ -29,6 +29,12 @@ class Party(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.STATE)
     notes = models.TextField(blank=True)
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Other names sources use for it, in any language: "
+        '["Forces of Ukraine", "ЗСУ", "Ukrainian Armed Forces"].',
+    )
     history = AuditedRecords()
 
     class Meta:
@@ -37,6 +43,14 @@ class Party(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.aliases, list) or not all(
+            isinstance(alias, str) and alias.strip() for alias in self.aliases
+        ):
+            raise ValidationError(
+                {"aliases": 'A list of names, e.g. ["ЗСУ", "Forces of Ukraine"].'}
+            )
 
 
 class Area(models.Model):
@@ -208,6 +222,37 @@ class AgreementParty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party} ({self.get_role_display()})"
+
+
+class ControlArea(models.Model):
+    """An area of control named in the sources ("government-controlled areas") and the side
+    an agreement's monitors attribute it to, for sources that state only the area."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="control_areas")
+    name = models.CharField(max_length=200)
+    aliases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Other spellings: ["GCA", "government-controlled area", "підконтрольні уряду"].',
+    )
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="control_areas")
+    history = AuditedRecords()
+
+    class Meta:
+        ordering = ["agreement", "name"]
+        verbose_name = "area of control"
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "name"], name="control_area_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.party}"
+
+    def clean(self) -> None:
+        if not isinstance(self.aliases, list) or not all(
+            isinstance(alias, str) and alias.strip() for alias in self.aliases
+        ):
+            raise ValidationError({"aliases": 'A list of names, e.g. ["GCA"].'})
 
 
 class DateAnchor(models.TextChoices):

@@ -25,8 +25,8 @@ from reports.evidence import (
 from reports.ingest.receive import payload_receive, payload_replay
 from reports.models import (
     Channel,
-    ColumnProfile,
     EvidenceFile,
+    ImportProfile,
     InboundPayload,
     Observation,
     ObserverMission,
@@ -349,7 +349,7 @@ class UploadForm(forms.Form):
         required=False,
     )
     profile = forms.ModelChoiceField(
-        queryset=ColumnProfile.objects.all(),
+        queryset=ImportProfile.objects.all(),
         required=False,
         help_text="Column mapping for CSV/XLSX without HXL tags.",
     )
@@ -496,8 +496,28 @@ class InboundPayloadAdmin(RecordAdmin):
         return TemplateResponse(request, "admin/reports/inboundpayload/upload.html", context)
 
 
-@admin.register(ColumnProfile)
-class ColumnProfileAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "mission", "timezone", "date_format"]
-    search_fields = ["name", "code"]
+class ImportProfileForm(forms.ModelForm):
+    class Meta:
+        model = ImportProfile
+        fields = ["code", "name", "mission", "description", "definition"]
+        widgets = {
+            "definition": forms.Textarea(attrs={"rows": 24, "cols": 90, "spellcheck": "false"})
+        }
+
+    def clean(self):
+        data = super().clean()
+        from reports.profiles.spec import ProfileProblem, from_yaml
+
+        try:
+            from_yaml(data.get("definition") or "", code=data.get("code") or "")
+        except ProfileProblem as problem:
+            self.add_error("definition", str(problem))
+        return data
+
+
+@admin.register(ImportProfile)
+class ImportProfileAdmin(admin.ModelAdmin):
+    form = ImportProfileForm
+    list_display = ["name", "code", "mission", "updated_at"]
+    search_fields = ["name", "code", "description"]
     list_filter = ["mission"]

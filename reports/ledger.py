@@ -49,8 +49,22 @@ OBSERVATION_FIELDS = sorted(
         ("verification_status", "verification_status"),
     ]
 )
-_OBSERVATION_KEYS = [key for key, _ in OBSERVATION_FIELDS]
-_OBSERVATION_PATHS = [path for _, path in OBSERVATION_FIELDS]
+# Fields added later (issue 15: amounts, destinations, the actor as named): in the object only
+# when set, so every report accepted before they existed keeps its hash.
+OPTIONAL_OBSERVATION_FIELDS = [
+    ("actor", "actor"),
+    ("amount", "amount"),
+    ("to_latitude", "to_latitude"),
+    ("to_longitude", "to_longitude"),
+    ("to_place_name", "to_place_name"),
+    ("unit", "unit"),
+]
+_OPTIONAL_KEYS = frozenset(key for key, _ in OPTIONAL_OBSERVATION_FIELDS)
+_OBSERVATION_KEYS = sorted(
+    [key for key, _ in OBSERVATION_FIELDS] + [key for key, _ in OPTIONAL_OBSERVATION_FIELDS]
+)
+_PATHS = dict(OBSERVATION_FIELDS + OPTIONAL_OBSERVATION_FIELDS)
+_OBSERVATION_PATHS = [_PATHS[key] for key in _OBSERVATION_KEYS]
 
 
 def _plain(value):
@@ -162,25 +176,30 @@ _COLUMN_WRITERS = {
     "occurred_at": _nullable(_time_text),
     "latitude": _nullable(lambda value: _text(repr(float(value)))),
     "longitude": _nullable(lambda value: _text(repr(float(value)))),
+    "to_latitude": _nullable(lambda value: _text(repr(float(value)))),
+    "to_longitude": _nullable(lambda value: _text(repr(float(value)))),
+    "amount": _nullable(lambda value: _text(str(value))),
     "information_credibility": _nullable(str),
     "quantity": _nullable(str),
     "sequence": _nullable(str),
     "severity": _nullable(str),
 }
 _OBSERVATION_COLUMNS = [
-    (("," if number else "{") + _text(key) + ":", _COLUMN_WRITERS.get(key, _nullable(_text)))
-    for number, key in enumerate(_OBSERVATION_KEYS)
+    (_text(key) + ":", _COLUMN_WRITERS.get(key, _nullable(_text)), key in _OPTIONAL_KEYS)
+    for key in _OBSERVATION_KEYS
 ]
 
 
 def observation_json(row: tuple) -> bytes:
-    """One observation row (values in OBSERVATION_FIELDS order) as canonical JSON."""
+    """One observation row (values in the sorted order of OBSERVATION_FIELDS and
+    OPTIONAL_OBSERVATION_FIELDS) as canonical JSON; an optional field that is not set
+    (null or "") is left out."""
     parts = [
         prefix + write(value)
-        for (prefix, write), value in zip(_OBSERVATION_COLUMNS, row, strict=True)
+        for (prefix, write, optional), value in zip(_OBSERVATION_COLUMNS, row, strict=True)
+        if not (optional and (value is None or value == ""))
     ]
-    parts.append("}")
-    return "".join(parts).encode("utf-8")
+    return ("{" + ",".join(parts) + "}").encode("utf-8")
 
 
 def _observation_rows(report) -> Iterator[tuple]:

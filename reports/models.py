@@ -257,6 +257,34 @@ class Observation(models.Model):
         max_length=15, choices=Verification.choices, default=Verification.UNVERIFIED
     )
     attributes = models.JSONField(default=dict, blank=True, help_text="Fields kept as sent.")
+    # Read from real-world files (import profiles, issue 15).
+    actor = models.CharField(
+        max_length=200,
+        blank=True,
+        db_default="",
+        help_text="The actor as the source names it, kept whether or not a party matched.",
+    )
+    amount = models.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="A measured quantity that need not be whole (tonnes of grain...), in unit.",
+    )
+    unit = models.CharField(max_length=20, blank=True, db_default="")
+    to_place_name = models.CharField(
+        max_length=200, blank=True, db_default="", help_text="Destination, for a movement."
+    )
+    to_latitude = models.FloatField(null=True, blank=True)
+    to_longitude = models.FloatField(null=True, blank=True)
+    place_mismatch = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Its coordinates fall in another admin area than the one it names.",
+    )
+    place_note = models.CharField(
+        max_length=300, blank=True, db_default="", help_text="Why its place is flagged."
+    )
 
     class Meta:
         ordering = ["report", "sequence", "id"]
@@ -440,8 +468,11 @@ class InboundPayload(models.Model):
         return f"payload {self.pk} ({self.get_state_display()})"
 
 
-class ColumnProfile(models.Model):
-    """How the columns of a mission's spreadsheets map onto observation fields."""
+class ImportProfile(models.Model):
+    """How a family of files (a mission's spreadsheets, an ACLED export, a Kobo form) maps onto
+    observations: sheet, columns, constants, value maps and time handling, written in YAML
+    (reports.profiles.spec; docs/report-format.md). The shipped profiles (acled, kobo, odk,
+    hxl) live as files in reports/profiles/shipped/; a profile here with the same code wins."""
 
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=200)
@@ -453,17 +484,12 @@ class ColumnProfile(models.Model):
         related_name="profiles",
         help_text="Leave empty for a profile every mission may use.",
     )
-    columns = models.JSONField(
-        help_text='{"column header": "observation field", ...}, e.g. {"Date": "occurred_at"}'
+    description = models.TextField(blank=True)
+    definition = models.TextField(
+        help_text="The profile in YAML: sheet, columns, set, values, time... "
+        '(see docs/report-format.md, "Import profiles").'
     )
-    date_format = models.CharField(
-        max_length=20,
-        blank=True,
-        help_text="strftime pattern for dates that are not ISO 8601, e.g. %d.%m.%y",
-    )
-    timezone = models.CharField(
-        max_length=60, default="UTC", help_text="Time zone of dates without an offset."
-    )
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]

@@ -103,7 +103,7 @@ def parse_moment(value: object, *, tz: dt.tzinfo, date_format: str = "") -> Mome
         if first <= 12 and second <= 12 and first != second:
             raise DateProblem(
                 f'"{text}" is ambiguous (day/month or month/day?): use ISO 8601 (YYYY-MM-DD) '
-                "or a column profile with a date format"
+                "or an import profile with a date format (time.date_format)"
             )
         day, month = (first, second) if first > 12 or first == second else (second, first)
         return _timed(_date(year, month, day, text), match.groups()[3:], tz)

@@ -25,6 +25,8 @@ class ReportHeader:
     title: str
     summary: str
     date_format: str
+    # An actor no party is known by: "reject" the row, or "keep" its name (import profiles).
+    unknown_parties: str
     # As sent: evidence_staged reads it inside the transaction, which locks the files named.
     evidence: object
 
@@ -52,6 +54,7 @@ def header_read(*, payload: InboundPayload, header: dict[str, Any]) -> ReportHea
         title=_value(header, "title", required=False),
         summary=str(header.get("summary") or "")[:10_000],
         date_format=str(header.get("date_format") or ""),
+        unknown_parties="keep" if header.get("unknown_parties") == "keep" else "reject",
         evidence=header.get("evidence"),
     )
 

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 
 from reports.ingest.errors import PayloadRejected
 from reports.ingest.header import ReportHeader
-from reports.ingest.rows import CONTENT_FIELDS, RowContext, RowError, validate_row
+from reports.ingest.rows import (
+    CONTENT_FIELDS,
+    EXTRA_CONTENT,
+    RowContext,
+    RowError,
+    validate_row,
+)
 from reports.ingest.writer import observations_write
 from reports.models import Report
 from reports.parsers import PayloadProblem
@@ -48,6 +54,7 @@ def observations_store(
         agreement_code=header.agreement_code,
         tz=header.timezone,
         date_format=header.date_format,
+        unknown_parties=header.unknown_parties,
     )
     errors: list[str] = []
     error_total = 0
@@ -78,7 +85,11 @@ def observations_store(
             last_day = day if last_day is None or day > last_day else last_day
             if errors:
                 continue  # keep validating to list every problem, but write nothing more
-            _row_hash(digest, values[:CONTENT_FIELDS])
+            extra: tuple[object, ...] = tuple(values)[EXTRA_CONTENT]
+            content: tuple[object, ...] = tuple(values)[:CONTENT_FIELDS]
+            _row_hash(
+                digest, content + extra if any(v not in (None, "") for v in extra) else content
+            )
             batch.append((report.pk, count, *values))
             if len(batch) >= BATCH_SIZE:
                 observations_write(batch)

@@ -7,6 +7,7 @@ nothing. The context is loaded once per payload (a few queries), never per row.
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.conf import settings
@@ -21,7 +22,15 @@ from reports.models import Observation, ObserverMission
 from reports.parsers.base import RawRow
 from reports.parsers.text import refusal, value_problem
 
-MAX_TEXT = {"description": 10_000, "place_name": 200, "admin_area": 200, "source": 200}
+MAX_TEXT = {
+    "description": 10_000,
+    "place_name": 200,
+    "to_place_name": 200,
+    "admin_area": 200,
+    "source": 200,
+    "actor": 200,
+    "unit": 20,
+}
 MAX_ATTRIBUTES_CHARS = 20_000
 MAX_EVIDENCE_URLS = 50
 _FORMULA = re.compile(r"^\s*[=+@\t\r]|^\s*-\s*[=A-Za-z_]+\s*\(")
@@ -84,12 +93,25 @@ class ValidRow(NamedTuple):
     outside_period: bool
     outside_area: bool
     scope_note: str
+    # Read from real-world files (issue 15): content, but hashed only when set, so a report
+    # filed before these fields existed keeps its content hash (EXTRA_CONTENT).
+    actor: str = ""
+    amount: Decimal | None = None
+    unit: str = ""
+    to_place_name: str = ""
+    to_latitude: float | None = None
+    to_longitude: float | None = None
+    # Derived from the gazetteer, like the scope flags: not content.
+    place_mismatch: bool = False
+    place_note: str = ""
 
 
 # Columns of the observations table in the order the writers use.
 COLUMNS = ["report_id", "sequence", *ValidRow._fields]
 # The leading fields of a ValidRow that are the row's content (what a correction changes).
 CONTENT_FIELDS = ValidRow._fields.index("outside_period")
+# The later fields that are content too, hashed only when one of them is set.
+EXTRA_CONTENT = slice(ValidRow._fields.index("actor"), ValidRow._fields.index("place_mismatch"))
 
 
 class RowError(ValueError):
@@ -106,6 +128,8 @@ class RowContext:
     agreement_code: str | None
     tz: dt.tzinfo
     date_format: str = ""
+    # An actor no party is known by: "reject" the row, or "keep" its name as text (profiles).
+    unknown_parties: str = "reject"
     # (agreement code, clause ref) -> clause id, for clauses this mission's mechanisms cover
     covered: dict[tuple[str, str], int] = field(default_factory=dict)
     all_refs: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -139,8 +163,15 @@ class RowContext:
         agreement_code: str | None,
         tz: dt.tzinfo,
         date_format: str = "",
+        unknown_parties: str = "reject",
     ) -> "RowContext":
-        ctx = cls(mission=mission, agreement_code=agreement_code, tz=tz, date_format=date_format)
+        ctx = cls(
+            mission=mission,
+            agreement_code=agreement_code,
+            tz=tz,
+            date_format=date_format,
+            unknown_parties=unknown_parties,
+        )
         ctx.mission_zone = zone_or_utc(mission.time_zone)
         covered_ids = set(
             Clause.objects.filter(mechanisms__missions=mission).values_list("pk", flat=True)
@@ -303,6 +334,36 @@ def _quantity(row: RawRow) -> int | None:
     return int(value)
 
 
+def _party(row: RawRow, ctx: RowContext) -> tuple[int | None, str]:
+    """The party a row names (by code, name or alias) and the actor as the row names it.
+    An actor no party is known by is refused, or kept as text when the profile says so."""
+    value = row.get("party")
+    if value in (None, ""):
+        return None, ""
+    actor = _text({"actor": value}, "actor")
+    party_id = ctx.parties.get(actor.lower())
+    if party_id is None and ctx.unknown_parties != "keep":
+        raise RowError("party", f'unknown party "{actor[:60]}"')
+    return party_id, actor
+
+
+def _amount(row: RawRow) -> Decimal | None:
+    """A measured quantity, decimals allowed ("12.5", "12,5", 12.5)."""
+    value = row.get("amount")
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | dict | list):
+        raise RowError("amount", "must be a number")
+    text = str(value).strip().replace(",", ".") if isinstance(value, str) else repr(value)
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise RowError("amount", f'"{str(value)[:30]}" is not a number') from None
+    if not amount.is_finite() or not 0 <= amount < Decimal(10) ** 14:
+        raise RowError("amount", f"{str(value)[:30]} is out of range (0 to 10^14)")
+    return amount.quantize(Decimal("0.000001"))
+
+
 def _clause(
     row: RawRow, ctx: RowContext, kind: str, occurred: Moment, area_id: int | None
 ) -> int | None:
@@ -449,17 +510,19 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
         raise RowError(
             "latitude" if latitude is None else "longitude", "latitude and longitude come together"
         )
+    to_latitude = _number(row, "to_latitude", -90, 90)
+    to_longitude = _number(row, "to_longitude", -180, 180)
+    if (to_latitude is None) != (to_longitude is None):
+        raise RowError(
+            "to_latitude" if to_latitude is None else "to_longitude",
+            "to_latitude and to_longitude come together",
+        )
     admin_area = _text(row, "admin_area")
     place_name = _text(row, "place_name")
     area_id = ctx.area_named(admin_area)
     clause_id = _clause(row, ctx, kind, occurred, area_id)
     scope = _scope(ctx, clause_id, occurred, (latitude, longitude, area_id, admin_area, place_name))
-    party_name = row.get("party")
-    party_id = None
-    if party_name not in (None, ""):
-        party_id = ctx.parties.get(str(party_name).strip().lower())
-        if party_id is None:
-            raise RowError("party", f'unknown party "{str(party_name)[:60]}"')
+    party_id, actor = _party(row, ctx)
     verification = str(row.get("verification_status") or "unverified").strip().lower()
     if verification not in VERIFICATION:
         raise RowError(
@@ -502,4 +565,10 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
         VERIFICATION[verification],
         attributes,
         *scope,
+        actor=actor,
+        amount=_amount(row),
+        unit=_text(row, "unit"),
+        to_place_name=_text(row, "to_place_name"),
+        to_latitude=to_latitude,
+        to_longitude=to_longitude,
     )

@@ -23,22 +23,21 @@ from reports.parsers.text import printable
 
 
 def profile_settings(params: dict) -> tuple[dict[str, str], dict[str, str]]:
-    """(column mapping, header additions) from the named ColumnProfile, if any."""
-    from reports.models import ColumnProfile
+    """(column mapping, header additions) from the payload's import profile, if any."""
     from reports.parsers.json_report import ROW_FIELDS
+    from reports.profiles.registry import profile_of_params
+    from reports.profiles.spec import ProfileProblem
 
-    code = params.get("profile")
-    if not code:
+    try:
+        spec = profile_of_params(params)
+    except ProfileProblem as problem:
+        raise PayloadProblem(str(problem)) from None
+    if spec is None:
         return {f: f for f in ROW_FIELDS}, {}
-    profile = ColumnProfile.objects.filter(code=code).first()
-    if profile is None:
-        raise PayloadProblem(f'unknown column profile "{code}"')
-    if profile.mission and params.get("mission") not in (None, profile.mission.code):
-        raise PayloadProblem(f'column profile "{code}" belongs to another mission')
-    extra = {"timezone": profile.timezone}
-    if profile.date_format:
-        extra["date_format"] = profile.date_format
-    return profile.columns, extra
+    extra = {"timezone": spec.time.zone or "UTC", "unknown_parties": spec.unknown_parties}
+    if spec.time.date_format:
+        extra["date_format"] = spec.time.date_format
+    return {**{f: f for f in ROW_FIELDS}, **spec.columns}, extra
 
 
 def tabular_payload(

@@ -29,6 +29,11 @@ HEADER_FIELDS = {
 }
 ROW_FIELDS = {
     "id",
+    "amount",
+    "unit",
+    "to_place_name",
+    "to_latitude",
+    "to_longitude",
     "kind",
     "clause",
     "agreement",

@@ -167,6 +167,13 @@ V_ALL_STAFF = STAFF  # agreement texts: every staff role
 ADMIN_MODELS: dict[str, tuple[set, set, set, bool, str]] = {
     "agreements_party": (V_ALL_STAFF, {"administrator"}, {"administrator"}, False, "party"),
     "agreements_area": (V_ALL_STAFF, {"administrator"}, {"administrator"}, False, "area"),
+    "agreements_controlarea": (
+        V_ALL_STAFF,
+        {"administrator"},
+        {"administrator"},
+        False,
+        "controlarea",
+    ),
     "agreements_agreement": (
         V_ALL_STAFF,
         {"administrator"},
@@ -199,12 +206,12 @@ ADMIN_MODELS: dict[str, tuple[set, set, set, bool, str]] = {
     "reports_report": (RECORD_READERS, {*OBSERVERS, "administrator"}, set(), True, "report"),
     "reports_inboundpayload": (RECORD_READERS, set(), set(), True, "payload"),
     "reports_observation": (RECORD_READERS, set(), set(), True, "observation"),
-    "reports_columnprofile": (
+    "reports_importprofile": (
         {"administrator"},
         {"administrator"},
         {"administrator"},
         False,
-        "columnprofile",
+        "importprofile",
     ),
     "monitor_alert": (ANALYSTS, set(), set(), False, "alert"),
     "monitor_ruleconfig": (ANALYSTS, {"administrator"}, {"administrator"}, False, "ruleconfig"),
@@ -240,6 +247,7 @@ ADMIN_MODELS: dict[str, tuple[set, set, set, bool, str]] = {
 AUDITED = {
     "agreements_party",
     "agreements_area",
+    "agreements_controlarea",
     "agreements_agreement",
     "agreements_clause",
     "agreements_verificationmechanism",

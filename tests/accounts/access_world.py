@@ -7,10 +7,10 @@ import datetime as dt
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 
-from agreements.models import AgreementParty, Area, ImplementationAssessment
+from agreements.models import AgreementParty, Area, ControlArea, ImplementationAssessment
 from monitor.models import EvaluationRun, RuleConfig
 from notify.models import WebhookDelivery, WebhookSubscription
-from reports.models import Channel, ColumnProfile, EvidenceFile, InboundPayload, ReportStatus
+from reports.models import Channel, EvidenceFile, ImportProfile, InboundPayload, ReportStatus
 from tests.api.conftest import make_alert
 from tests.conftest import World
 from tests.factories import ObservationFactory, PartyFactory, ReportFactory
@@ -131,7 +131,7 @@ def access_objects_build(world: World, personas: dict) -> dict:
         transition=alert.transitions.first(),
         payload={"type": "alert.opened"},
     )
-    profile = ColumnProfile.objects.create(code="profile-a", name="Profile A", columns={})
+    profile = ImportProfile.objects.create(code="profile-a", name="Profile A", definition="{}")
     from accounts.services import api_token_issue
 
     token, _ = api_token_issue(user=observer_a, name="field tool")
@@ -162,7 +162,12 @@ def access_objects_build(world: World, personas: dict) -> dict:
         "evaluationrun": run,
         "webhooksubscription": subscription,
         "webhookdelivery": delivery,
-        "columnprofile": profile,
+        "importprofile": profile,
+        "controlarea": ControlArea.objects.create(
+            agreement=world.agreement,
+            name="Government-controlled areas",
+            party=PartyFactory(),
+        ),
         "apitoken": token,
         "user": observer_a,
         "group": Group.objects.get(name="observer"),

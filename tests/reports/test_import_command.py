@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from reports.models import Channel, ColumnProfile, InboundPayload, Observation, Report
+from reports.models import Channel, ImportProfile, InboundPayload, Observation, Report
 
 pytestmark = pytest.mark.django_db
 
@@ -104,12 +104,11 @@ def test_reimport_says_already_imported(world, files):
 
 
 def test_profile_timezone_applies_unless_one_is_given(world, tmp_path):
-    ColumnProfile.objects.create(
+    ImportProfile.objects.create(
         code="kyiv-form",
         name="Kyiv form",
-        timezone="Europe/Kyiv",
-        columns={"Date": "occurred_at", "Type": "kind"},
-        date_format="%d.%m.%Y %H:%M",
+        definition="columns: {Date: occurred_at, Type: kind}\n"
+        "time: {zone: Europe/Kyiv, date_format: '%d.%m.%Y %H:%M'}\n",
     )
     (tmp_path / "winter.csv").write_bytes(b"Date,Type\n20.01.2025 08:00,incident\n")
     (tmp_path / "utc.csv").write_bytes(b"Date,Type\n20.01.2025 08:00,incident\n\n")

@@ -156,8 +156,23 @@ def test_the_fast_observation_encoder_writes_what_json_dumps_writes(values):
     row.update(occurred_at=START, latitude=47.25, longitude=37.0)
     row.update(attributes={}, evidence_urls=[])
     row.update(values)
-    cells = tuple(row[key] for key, _ in ledger.OBSERVATION_FIELDS)
+    # The fields added later are left out when not set, so older reports keep their hash.
+    unset = {"actor": "", "amount": None, "unit": "", "to_place_name": "", "to_latitude": None}
+    cells = tuple({**unset, "to_longitude": None, **row}[key] for key in ledger._OBSERVATION_KEYS)
     assert ledger.observation_json(cells) == ledger._dump(row)
+
+
+def test_fields_added_later_are_hashed_when_set():
+    from decimal import Decimal
+
+    row = {key: f"value of {key}" for key, _ in ledger.OBSERVATION_FIELDS}
+    row.update(sequence=1, severity=2, information_credibility=6, quantity=None)
+    row.update(occurred_at=START, latitude=47.25, longitude=37.0, attributes={}, evidence_urls=[])
+    added = {"actor": "Forces of Ukraine", "amount": Decimal("12.500000"), "unit": "t"}
+    added.update(to_place_name="Istanbul", to_latitude=41.0, to_longitude=29.0)
+    cells = tuple({**row, **added}[key] for key in ledger._OBSERVATION_KEYS)
+    expected = {**row, **added, "amount": "12.500000"}
+    assert ledger.observation_json(cells) == ledger._dump(expected)
 
 
 def test_streaming_in_small_chunks_gives_the_same_hash(chain, monkeypatch):

@@ -7,7 +7,7 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from reports.models import ColumnProfile
+from reports.models import ImportProfile
 from reports.parsers import PARSERS, PayloadProblem, get_parser, register
 from reports.parsers.csv_profile import parse_csv
 from reports.parsers.hxl import parse_hxl
@@ -185,12 +185,11 @@ def test_latin1_csv_is_refused():
 
 @pytest.mark.django_db
 def test_csv_through_column_profile_maps_columns_and_takes_its_date_settings():
-    ColumnProfile.objects.create(
+    ImportProfile.objects.create(
         code="field-form",
         name="Field form",
-        columns={"Date": "occurred_at", "Type": "kind", "Clause": "clause"},
-        date_format="%d/%m/%Y %H:%M",
-        timezone="Europe/Kyiv",
+        definition="columns: {Date: occurred_at, Type: kind, Clause: clause}\n"
+        "time: {date_format: '%d/%m/%Y %H:%M', zone: Europe/Kyiv}\n",
     )
     body = b"Date,Type,Clause,Patrol\n03/04/2025 09:15,violation,1,P-7\n"
     parsed = parse_csv(body, {"mission": "mission-a", "profile": "field-form"})
@@ -211,8 +210,10 @@ def test_csv_through_column_profile_maps_columns_and_takes_its_date_settings():
 
 @pytest.mark.django_db
 def test_timezone_sent_with_the_payload_wins_over_the_profile():
-    ColumnProfile.objects.create(
-        code="kyiv", name="Kyiv", columns={"Date": "occurred_at"}, timezone="Europe/Kyiv"
+    ImportProfile.objects.create(
+        code="kyiv",
+        name="Kyiv",
+        definition="columns: {Date: occurred_at}\ntime: {zone: Europe/Kyiv}\n",
     )
     parsed = parse_csv(b"Date\n2025-03-01\n", {"profile": "kyiv", "timezone": "UTC"})
     assert parsed.header["timezone"] == "UTC"
@@ -220,14 +221,17 @@ def test_timezone_sent_with_the_payload_wins_over_the_profile():
 
 @pytest.mark.django_db
 def test_unknown_column_profile_is_refused():
-    with pytest.raises(PayloadProblem, match='unknown column profile "nope"'):
+    with pytest.raises(PayloadProblem, match='unknown profile "nope"'):
         parse_csv(b"Date\n2025-03-01\n", {"profile": "nope"})
 
 
 @pytest.mark.django_db
 def test_column_profile_of_another_mission_is_refused(world):
-    ColumnProfile.objects.create(
-        code="b-only", name="B only", columns={"Date": "occurred_at"}, mission=world.mission_b
+    ImportProfile.objects.create(
+        code="b-only",
+        name="B only",
+        definition="columns: {Date: occurred_at}\n",
+        mission=world.mission_b,
     )
     with pytest.raises(PayloadProblem, match="belongs to another mission"):
         parse_csv(b"Date\n2025-03-01\n", {"profile": "b-only", "mission": "mission-a"})

@@ -77,6 +77,14 @@ def test_full_row_becomes_column_values(ctx, world):
         "outside_period": False,
         "outside_area": False,
         "scope_note": "",
+        "actor": "Northern Forces",
+        "amount": None,
+        "unit": "",
+        "to_place_name": "",
+        "to_latitude": None,
+        "to_longitude": None,
+        "place_mismatch": False,
+        "place_note": "",
     }
     assert ctx.clauses_touched == {world.clause_a.pk}
 

@@ -110,7 +110,7 @@ CASES: list[Case] = [
         "csv",
         csv_with("incident,,2025-03-01,HQ,"),
         {**UPLOAD, "profile": "no-such-profile"},
-        'unknown column profile "no-such-profile"',
+        'unknown profile "no-such-profile"',
     ),
     # --- oversized and hostile content
     Case(
