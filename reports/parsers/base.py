@@ -26,6 +26,12 @@ class ParsedPayload:
     header: dict[str, Any]
     rows: Iterator[tuple[int, RawRow]]
     row_errors: list[str] = field(default_factory=list)
+    # The workbook sheet the rows come from ("" for other formats): every message names it.
+    sheet: str = ""
+
+    def row_label(self, number: int) -> str:
+        """How a message names a row: "row 12", or "sheet Inspections, row 12"."""
+        return f"sheet {self.sheet}, row {number}" if self.sheet else f"row {number}"
 
 
 Parser = Callable[..., ParsedPayload]

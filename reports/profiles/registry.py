@@ -63,3 +63,25 @@ def profile_of_params(params: dict[str, Any]) -> ProfileSpec | None:
     if params.get("profile"):
         return profile_named(str(params["profile"]), mission_code=params.get("mission"))
     return None
+
+
+def profile_params(
+    params: dict[str, Any],
+    spec: ProfileSpec | None,
+    *,
+    sheet: str = "",
+    constants: dict[str, Any] | None = None,
+    zone: str = "",
+) -> dict[str, Any]:
+    """``params`` of a payload about to be stored, with the profile it is to be read with
+    (after this import's ``--sheet``, ``--set`` and zone) kept whole under ``profile_spec``.
+    Without a profile, a sheet, constants or a zone still make one (an unnamed profile)."""
+    if spec is None and not (sheet or constants or zone):
+        return dict(params)
+    base = spec or from_mapping({})
+    chosen = base.with_overrides(sheet=sheet, constants=constants, zone=zone)
+    out = dict(params)
+    if spec is not None and spec.code:
+        out["profile"] = spec.code
+    out["profile_spec"] = chosen.as_params()
+    return out
