@@ -353,7 +353,8 @@ def _quantity(row: RawRow) -> int | None:
     if value is None:
         return None
     if not float(value).is_integer():
-        raise RowError("quantity", f"{value:g} is not a whole number; {_AMOUNT_HINT}")
+        shown = str(row["quantity"]).strip()[:30]
+        raise RowError("quantity", f"{shown} is not a whole number; {_AMOUNT_HINT}")
     return int(value)
 
 

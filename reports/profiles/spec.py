@@ -217,7 +217,7 @@ def _hashtag(key: str, where: str) -> None:
 
 
 def _separator(value: Any, where: str) -> str:
-    if value is None or value is False:
+    if value is None or value is False or value == "":
         return ""
     if value is True:
         return "/"
@@ -329,7 +329,9 @@ def from_mapping(data: Any, *, code: str = "") -> ProfileSpec:
     header_row = data.get("header_row", 1)
     if isinstance(header_row, bool) or not isinstance(header_row, int) or not 1 <= header_row <= 50:
         raise ProfileProblem(f"{where}header_row must be a row number from 1 to 50")
-    hxl = _text(data.get("hxl", "auto"), f"{where}hxl", 10) or "auto"
+    hxl_in = data.get("hxl", "auto")
+    # YAML 1.1 reads a bare off as false.
+    hxl = "off" if hxl_in is False else _text(hxl_in, f"{where}hxl", 10) or "auto"
     if hxl not in ("auto", "required", "off"):
         raise ProfileProblem(f"{where}hxl must be auto, required or off")
     unknown_parties = _text(data.get("unknown_parties", "reject"), f"{where}unknown_parties", 10)
