@@ -10,6 +10,7 @@ to add to the profile. Nothing is dropped: every column that maps to no field is
 attributes under its header text, else its hashtag, else ``column_<n>``.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
@@ -112,7 +113,7 @@ class Column:
         """A name to keep this column under when another takes its field."""
         if self.tag is not None and self.written_attributes:
             return "_".join(self.written_attributes)
-        return self.header or self.key
+        return self.header or f"column_{self.number}"
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,11 @@ def _listed(items: list[str]) -> str:
 def _collision(target: str, tied: list[Column], where: str) -> PayloadProblem:
     keeper, others = tied[-1], tied[:-1]
     verb = "both map" if len(tied) == 2 else "all map"
-    lines = [f'"{keeper.spec}: {target}"'] + [
-        f'"{c.spec}: attributes.{c.attribute_name}"' for c in others
+    specs = Counter(c.spec for c in tied)
+    # Columns with one and the same hashtag are told apart by their headers.
+    named = {id(c): c.header if specs[c.spec] > 1 and c.header else c.spec for c in tied}
+    lines = [f'"{named[id(keeper)]}: {target}"'] + [
+        f'"{named[id(c)]}: attributes.{c.attribute_name}"' for c in others
     ]
     return PayloadProblem(
         f"{where}columns {_listed([c.label for c in tied])} {verb} to {target}: add "

@@ -53,6 +53,10 @@ def profile_reading(params: dict) -> tuple[Reading, dict[str, Any]]:
     return reading_of(spec), extra
 
 
+class EmptyTable(PayloadProblem):
+    """The table has no header row."""
+
+
 def _label(sheet: str) -> Callable[[int], str]:
     return lambda number: f"sheet {sheet}, row {number}" if sheet else f"row {number}"
 
@@ -75,8 +79,8 @@ def _first_rows(
             break
     else:
         if header_row == 1:
-            raise PayloadProblem("the file is empty: expected a header row")
-        raise PayloadProblem(f"the file ends before {label(header_row)}, its header row")
+            raise EmptyTable("the file is empty: expected a header row")
+        raise EmptyTable(f"the file ends before {label(header_row)}, its header row")
     if (
         reading.hxl != "off"
         and following is not None
@@ -108,9 +112,12 @@ def _would_map(rows: CellRows, reading: Reading) -> list[str]:
     return plan.fields
 
 
-def _check_sheet(sheet: str, plan: Plan, reading: Reading, others: OtherSheets | None) -> None:
-    """A first sheet that maps nothing (a read-me) while another would: say so, by name."""
-    if plan.fields or others is None:
+def _check_sheet(
+    sheet: str, plan: Plan | None, reading: Reading, others: OtherSheets | None
+) -> None:
+    """A first sheet that maps nothing (a read-me, or nothing at all) while another would:
+    say so, by name."""
+    if (plan is not None and plan.fields) or others is None:
         return
     names = [sheet]
     better: list[tuple[str, list[str]]] = []
@@ -145,7 +152,11 @@ def tabular_payload(
         reading = replace(reading, hxl="required")
     header: dict[str, Any] = dict(params)
     header.update({k: v for k, v in (extra or {}).items() if k not in params})
-    plan, rest = _plan(numbered, reading, sheet)
+    try:
+        plan, rest = _plan(numbered, reading, sheet)
+    except EmptyTable:
+        _check_sheet(sheet, None, reading, other_sheets)
+        raise
     _check_sheet(sheet, plan, reading, other_sheets)
     rows = rows_from_cells(rest, plan, max_rows=current_limits().rows)
     return ParsedPayload(header=header, rows=rows, sheet=sheet)

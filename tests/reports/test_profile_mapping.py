@@ -102,6 +102,16 @@ def test_every_row_message_names_the_sheet(world):
     ]
 
 
+def test_empty_first_sheet_is_refused_naming_the_sheet_that_maps(world):
+    book = workbook({"Cover": [], "Log": [["kind", "occurred_at"], ["incident", "2025-03-01"]]})
+    payload = import_file(book, "xlsx", mission=world.mission_a)
+    assert payload.errors == [
+        'file: sheet "Cover" (the first) has no column that maps to an observation field, but '
+        'sheet "Log" has (kind, occurred_at): choose one with --sheet / the profile\'s sheet '
+        "(the workbook's sheets: Cover, Log)"
+    ]
+
+
 def test_first_sheet_that_maps_is_read_without_a_sheet_name(world):
     book = workbook({"Log": [["kind", "occurred_at"], ["incident", "2025-03-01T10:00:00Z"]]})
     payload = import_file(book, "xlsx", mission=world.mission_a)
@@ -186,6 +196,27 @@ def test_colliding_event_type_and_sub_type_tags_are_an_error_naming_both(world):
     spec = from_yaml('columns: {"#event+type+sub": attributes.sub_type}\nset: {clause: "1"}\n')
     [stored] = observations(import_file(body, "csv", mission=world.mission_a, spec=spec))
     assert (stored.kind, stored.attributes) == ("violation", {"sub_type": "Shelling"})
+
+
+def test_three_equal_columns_are_named_in_the_error_with_a_line_for_each():
+    body = b"Date,Reported,Logged\n#date,#date,#date +logged\n2025-03-01,2025-03-02,2025-03-03\n"
+    with pytest.raises(PayloadProblem) as refused:
+        parse_csv(body, {})
+    # One hashtag on two columns: the profile tells them apart by their headers.
+    assert str(refused.value) == (
+        "columns 1 (#date), 2 (#date) and 3 (#date +logged) all map to occurred_at: add "
+        '"#date+logged: occurred_at", "Date: attributes.Date" and "Reported: '
+        "attributes.Reported\" to the profile's columns"
+    )
+    suggested = from_yaml(
+        'columns: {"#date+logged": occurred_at, Date: attributes.Date, '
+        "Reported: attributes.Reported}\n"
+    )
+    [(_, row)] = list(parse_csv(body, profile_params({}, suggested)).rows)
+    assert row == {
+        "occurred_at": "2025-03-03",
+        "attributes": {"Date": "2025-03-01", "Reported": "2025-03-02"},
+    }
 
 
 def test_columns_with_empty_tags_or_no_header_are_kept_not_dropped():
