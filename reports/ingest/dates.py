@@ -2,9 +2,10 @@
 
 Accepted: ISO 8601 dates and date-times (with or without an offset), ``dd.mm.yy`` and
 ``dd.mm.yyyy`` (day first, as in the OSCE's and most European field forms), slash dates when
-the profile says which order they use or when only one reading is possible, and spreadsheet
-serial day numbers (1900 date system). A time without an offset is read in the stated zone;
-an explicit offset always wins.
+the profile says which order they use or when only one reading is possible, day and English
+month name (``24 February 2022``, ``24-Feb-2022``), and spreadsheet serial day numbers (1900
+date system; an import profile may say numbers are not dates). A time without an offset is
+read in the stated zone; an explicit offset always wins.
 
 A value without a time (an ISO date, ``dd.mm.yyyy``, a whole serial number, a spreadsheet
 date cell) is a calendar day: ``parse_moment`` says so, so the day is kept as given and never
@@ -22,6 +23,25 @@ _DOTTED = re.compile(
 )
 _SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+# "24 February 2022", "24-Feb-2022" (ACLED's export, many English-language logs).
+_NAMED_MONTH = re.compile(
+    r"^(\d{1,2})[ -]([A-Za-z]{3,9})\.?[ -](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 # strftime directives that carry a time of day: a profile format without any reads dates.
 _TIME_DIRECTIVES = re.compile(r"%[HIMSfpXcTRz]")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01, with Excel's leap-year quirk
@@ -34,14 +54,16 @@ class DateProblem(ValueError):
 
 class Moment(NamedTuple):
     """A parsed value: the instant, and the calendar day when the value was a date without a
-    time (the instant is then the start of that day in the zone it was read in)."""
+    time (the instant is then the start of that day in the zone it was read in), or, with
+    ``wall`` set, a time read as local wall time that counts on its own wall-clock day."""
 
     at: dt.datetime
     day: dt.date | None
+    wall: bool = False
 
     @property
     def date_only(self) -> bool:
-        return self.day is not None
+        return self.day is not None and not self.wall
 
 
 def zone(name: str) -> dt.tzinfo:
@@ -72,9 +94,39 @@ def parse_datetime(value: object, *, tz: dt.tzinfo, date_format: str = "") -> dt
     return parse_moment(value, tz=tz, date_format=date_format).at
 
 
-def parse_moment(value: object, *, tz: dt.tzinfo, date_format: str = "") -> Moment:
+def read_moment(
+    value: object,
+    *,
+    tz: dt.tzinfo,
+    date_format: str = "",
+    date_only: bool = False,
+    serial_dates: bool = True,
+    wall_time: bool = False,
+) -> Moment:
+    """``value`` read as an import profile's time handling says: ``date_only`` keeps only
+    the date as written (the time of day is dropped); ``wall_time`` counts a timed value on
+    the date its own wall clock shows, the instant taking the offset ``tz`` has then (so
+    values on either side of a DST change each keep their day)."""
+    moment = parse_moment(value, tz=tz, date_format=date_format, serial_dates=serial_dates)
+    if moment.day is not None:
+        return moment
+    if date_only:
+        return _day(moment.at.date(), tz)
+    if wall_time:
+        return Moment(moment.at, moment.at.date(), wall=True)
+    return moment
+
+
+def parse_moment(
+    value: object, *, tz: dt.tzinfo, date_format: str = "", serial_dates: bool = True
+) -> Moment:
     """Read ``value`` as a Moment (a date without a time keeps its day), or raise
-    DateProblem saying why not."""
+    DateProblem saying why not. Without ``serial_dates`` a number is not a date."""
+    if not serial_dates and _is_number(value):
+        raise DateProblem(
+            f"{str(value).strip()[:20]} is a number, not a date (the import profile says "
+            "numbers are not spreadsheet dates: time.serial_dates is false)"
+        )
     if isinstance(value, dt.datetime):
         if value.tzinfo is None and value.time() == dt.time():
             # A spreadsheet date cell: a whole serial number, a day without a time.
@@ -107,7 +159,26 @@ def parse_moment(value: object, *, tz: dt.tzinfo, date_format: str = "") -> Mome
             )
         day, month = (first, second) if first > 12 or first == second else (second, first)
         return _timed(_date(year, month, day, text), match.groups()[3:], tz)
+    if (match := _NAMED_MONTH.match(text)) and (month := _month(match[2])):
+        return _timed(_date(int(match[3]), month, int(match[1]), text), match.groups()[3:], tz)
     return _iso(text, tz)
+
+
+def _month(name: str) -> int:
+    """1-12 for an English month name or its abbreviation ("Sep", "Sept."), else 0."""
+    name = name.lower()
+    for number, full in enumerate(_MONTHS, start=1):
+        if name == full or name == full[:3] or (full == "september" and name == "sept"):
+            return number
+    return 0
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int | float) or bool(
+        isinstance(value, str) and _NUMBER.match(value.strip())
+    )
 
 
 def _formatted(text: str, date_format: str, tz: dt.tzinfo) -> Moment:

@@ -25,6 +25,11 @@ class ReportHeader:
     title: str
     summary: str
     date_format: str
+    # The profile's time handling (reports.profiles.spec.TimeHandling): every value a
+    # calendar day; numbers in date columns spreadsheet serials; naive times local wall time.
+    date_only: bool
+    serial_dates: bool
+    wall_time: bool
     # An actor no party is known by: "reject" the row, or "keep" its name (import profiles).
     unknown_parties: str
     # As sent: evidence_staged reads it inside the transaction, which locks the files named.
@@ -54,6 +59,9 @@ def header_read(*, payload: InboundPayload, header: dict[str, Any]) -> ReportHea
         title=_value(header, "title", required=False),
         summary=str(header.get("summary") or "")[:10_000],
         date_format=str(header.get("date_format") or ""),
+        date_only=header.get("date_only") is True,
+        serial_dates=header.get("serial_dates") is not False,
+        wall_time=header.get("wall_time") is True,
         unknown_parties="keep" if header.get("unknown_parties") == "keep" else "reject",
         evidence=header.get("evidence"),
     )

@@ -45,16 +45,20 @@ def observations_store(
     header: ReportHeader,
     rows: Iterable[tuple[int, RawRow]],
     progress: Callable[[int], object] | None = None,
+    row_label: Callable[[int], str] = "row {}".format,
 ) -> ObservationsStored:
     """Validate every row and write them to ``report``; PayloadRejected lists every problem
     (writing stops at the first one, validation goes on), the caller's transaction rolls
-    back what was written."""
+    back what was written. ``row_label`` names a row in messages ("sheet X, row 12")."""
     ctx = RowContext.load(
         mission=header.mission,
         agreement_code=header.agreement_code,
         tz=header.timezone,
         date_format=header.date_format,
         unknown_parties=header.unknown_parties,
+        date_only=header.date_only,
+        serial_dates=header.serial_dates,
+        wall_time=header.wall_time,
     )
     errors: list[str] = []
     error_total = 0
@@ -74,7 +78,7 @@ def observations_store(
             except RowError as exc:
                 error_total += 1
                 if len(errors) < MAX_LISTED_ERRORS:
-                    errors.append(f"row {number}, {exc}")
+                    errors.append(row_problem(row_label(number), exc))
                 continue
             count += 1
             occurred = values.occurred_at
@@ -112,6 +116,13 @@ def observations_store(
         content_sha256=digest.hexdigest(),
         clause_ids=frozenset(ctx.clauses_touched),
     )
+
+
+def row_problem(label: str, error: RowError) -> str:
+    """``row 12, occurred_at: ...``; a problem of the whole row reads ``row 12: ...``."""
+    if error.field == "row":
+        return f"{label}: {str(error).removeprefix('row: ')}"
+    return f"{label}, {error}"
 
 
 def _hashable(value: object) -> str:

@@ -118,7 +118,11 @@ def _write(
     named = evidence_staged(header=header)
     target = report_find_or_create(payload=payload, header=header, live=live)
     stored = observations_store(
-        report=target.report, header=header, rows=parsed.rows, progress=progress
+        report=target.report,
+        header=header,
+        rows=parsed.rows,
+        progress=progress,
+        row_label=parsed.row_label,
     )
     report_complete(target=target, header=header, stored=stored)
     evidence_relink(

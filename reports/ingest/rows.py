@@ -17,7 +17,7 @@ from agreements.models import Area, Clause, Party
 from agreements.scope import IN_SCOPE, ClauseScope, Places, ScopeVerdict, scope_check
 from agreements.selectors import clause_scopes
 from core.days import day_in, zone_or_utc
-from reports.ingest.dates import DateProblem, Moment, check_not_future, parse_moment
+from reports.ingest.dates import DateProblem, Moment, check_not_future, read_moment
 from reports.models import Observation, ObserverMission
 from reports.parsers.base import RawRow
 from reports.parsers.text import refusal, value_problem
@@ -130,6 +130,10 @@ class RowContext:
     date_format: str = ""
     # An actor no party is known by: "reject" the row, or "keep" its name as text (profiles).
     unknown_parties: str = "reject"
+    # The import profile's time handling (reports.ingest.dates.read_moment).
+    date_only: bool = False
+    serial_dates: bool = True
+    wall_time: bool = False
     # (agreement code, clause ref) -> clause id, for clauses this mission's mechanisms cover
     covered: dict[tuple[str, str], int] = field(default_factory=dict)
     all_refs: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -150,7 +154,8 @@ class RowContext:
 
     def day_of(self, moment: Moment, clause_id: int | None) -> dt.date:
         """The calendar day ``moment`` counts on for ``clause_id``: the day given when it
-        was a date without a time, else its day in the clause's agreement's zone."""
+        was a date without a time (or local wall time, whose day is its own), else its day
+        in the clause's agreement's zone."""
         if moment.day is not None:
             return moment.day
         return day_in(moment.at, self.clause_zones.get(clause_id or 0, self.mission_zone))
@@ -164,6 +169,9 @@ class RowContext:
         tz: dt.tzinfo,
         date_format: str = "",
         unknown_parties: str = "reject",
+        date_only: bool = False,
+        serial_dates: bool = True,
+        wall_time: bool = False,
     ) -> "RowContext":
         ctx = cls(
             mission=mission,
@@ -171,6 +179,9 @@ class RowContext:
             tz=tz,
             date_format=date_format,
             unknown_parties=unknown_parties,
+            date_only=date_only,
+            serial_dates=serial_dates,
+            wall_time=wall_time,
         )
         ctx.mission_zone = zone_or_utc(mission.time_zone)
         covered_ids = set(
@@ -325,12 +336,25 @@ def _urls(row: RawRow) -> list[str]:
     return urls
 
 
+_AMOUNT_HINT = (
+    "quantity is a whole count; map a measured column (12.5 tonnes) to amount instead, with "
+    "its unit in the cell (12.5 t), a unit column or the profile's set"
+)
+
+
 def _quantity(row: RawRow) -> int | None:
-    value = _number(row, "quantity", 0, 2_000_000_000)
+    try:
+        value = _number(row, "quantity", 0, 2_000_000_000)
+    except RowError as exc:
+        if "is not a number" not in str(exc):
+            raise
+        problem = str(exc).removeprefix("quantity: ")
+        raise RowError("quantity", f"{problem}; {_AMOUNT_HINT}") from None
     if value is None:
         return None
     if not float(value).is_integer():
-        raise RowError("quantity", f"{value:g} is not a whole number")
+        shown = str(row["quantity"]).strip()[:30]
+        raise RowError("quantity", f"{shown} is not a whole number; {_AMOUNT_HINT}")
     return int(value)
 
 
@@ -450,7 +474,14 @@ def _occurred(row: RawRow, ctx: RowContext) -> Moment:
     if raw_time in (None, ""):
         raise RowError("occurred_at", "is required")
     try:
-        occurred = parse_moment(raw_time, tz=ctx.tz, date_format=ctx.date_format)
+        occurred = read_moment(
+            raw_time,
+            tz=ctx.tz,
+            date_format=ctx.date_format,
+            date_only=ctx.date_only,
+            serial_dates=ctx.serial_dates,
+            wall_time=ctx.wall_time,
+        )
         check_not_future(
             occurred.at,
             now=timezone.now(),

@@ -1,30 +1,34 @@
-"""CSV with a header row: mapped through a column profile, or by HXL hashtags if present.
+"""CSV with a header row, read through the payload's import profile (if any) and the HXL
+hashtags under the header (if any): reports.parsers.columns says which field each column
+fills; the profile's constants, value maps and time handling come along.
 
-Without a profile, headers that are observation field names (``occurred_at``, ``kind``...)
-map to themselves; other columns are kept as attributes.
+Headers that are observation field names (``occurred_at``, ``kind``...) map to themselves,
+with or without a profile; every other column is kept in the attributes.
 """
 
 import csv
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from reports.parsers.base import LimitExceeded, ParsedPayload, PayloadProblem, register
+from reports.parsers.columns import Plan, Reading, plan_columns, reading_of
 from reports.parsers.limits import current_limits
 from reports.parsers.source import as_source, is_blank
-from reports.parsers.tabular import (
-    fields_from_hxl,
-    fields_from_profile,
-    is_hxl_row,
-    rows_from_cells,
-)
+from reports.parsers.tabular import is_hxl_row, rows_from_cells
 from reports.parsers.text import printable
 
+CellRows = Iterator[tuple[int, list[Any]]]
+# Other sheets of a workbook, each with its rows: looked at only when the chosen sheet has no
+# column that maps to a field.
+OtherSheets = Callable[[], Iterable[tuple[str, CellRows]]]
 
-def profile_settings(params: dict) -> tuple[dict[str, str], dict[str, str]]:
-    """(column mapping, header additions) from the payload's import profile, if any."""
-    from reports.parsers.json_report import ROW_FIELDS
+
+def profile_reading(params: dict) -> tuple[Reading, dict[str, Any]]:
+    """How to read the cells, and the header additions (zone, date handling, unknown
+    parties), from the payload's import profile; the defaults without one."""
     from reports.profiles.registry import profile_of_params
     from reports.profiles.spec import ProfileProblem
 
@@ -33,37 +37,129 @@ def profile_settings(params: dict) -> tuple[dict[str, str], dict[str, str]]:
     except ProfileProblem as problem:
         raise PayloadProblem(str(problem)) from None
     if spec is None:
-        return {f: f for f in ROW_FIELDS}, {}
-    extra = {"timezone": spec.time.zone or "UTC", "unknown_parties": spec.unknown_parties}
-    if spec.time.date_format:
-        extra["date_format"] = spec.time.date_format
-    return {**{f: f for f in ROW_FIELDS}, **spec.columns}, extra
+        return Reading(), {}
+    time = spec.time
+    extra: dict[str, Any] = {"unknown_parties": spec.unknown_parties}
+    if time.zone:
+        extra["timezone"] = time.zone
+    if time.date_format:
+        extra["date_format"] = time.date_format
+    if time.date_only:
+        extra["date_only"] = True
+    if not time.serial_dates:
+        extra["serial_dates"] = False
+    if time.wall_time:
+        extra["wall_time"] = True
+    return reading_of(spec), extra
+
+
+class EmptyTable(PayloadProblem):
+    """The table has no header row."""
+
+
+def _label(sheet: str) -> Callable[[int], str]:
+    return lambda number: f"sheet {sheet}, row {number}" if sheet else f"row {number}"
+
+
+def _first_rows(
+    numbered: CellRows, reading: Reading, label: Callable[[int], str]
+) -> tuple[list[Any], list[Any] | None, CellRows]:
+    """(header cells, hashtag cells or None, the data rows after them). Rows above the header
+    row (a title, notes) are passed over; an empty header row leaves the columns unnamed."""
+    header_row, tag_row = reading.header_row, reading.header_row + 1
+    headers: list[Any] = []
+    following = None
+    for number, cells in numbered:
+        if number == header_row:
+            headers = cells
+            following = next(numbered, None)
+            break
+        if number > header_row:
+            following = (number, cells)
+            break
+    else:
+        if header_row == 1:
+            raise EmptyTable("the file is empty: expected a header row")
+        raise EmptyTable(f"the file ends before {label(header_row)}, its header row")
+    if (
+        reading.hxl != "off"
+        and following is not None
+        and following[0] == tag_row
+        and is_hxl_row(following[1])
+    ):
+        return headers, following[1], numbered
+    if reading.hxl == "required":
+        raise PayloadProblem(
+            f"{label(tag_row)} must hold the HXL hashtags (e.g. #date, #event +type)"
+        )
+    rest = itertools.chain([following], numbered) if following is not None else numbered
+    return headers, None, rest
+
+
+def _plan(numbered: CellRows, reading: Reading, sheet: str) -> tuple[Plan, CellRows]:
+    headers, tags, rest = _first_rows(numbered, reading, _label(sheet))
+    first_row = reading.header_row + (2 if tags is not None else 1)
+    where = f"sheet {sheet}: " if sheet else ""
+    return plan_columns(headers, tags, reading, first_row=first_row, where=where), rest
+
+
+def _would_map(rows: CellRows, reading: Reading) -> list[str]:
+    """The fields another sheet's columns would fill (looked at, not read)."""
+    try:
+        plan, _ = _plan(rows, reading, "")
+    except PayloadProblem:
+        return []
+    return plan.fields
+
+
+def _check_sheet(
+    sheet: str, plan: Plan | None, reading: Reading, others: OtherSheets | None
+) -> None:
+    """A first sheet that maps nothing (a read-me, or nothing at all) while another would:
+    say so, by name."""
+    if (plan is not None and plan.fields) or others is None:
+        return
+    names = [sheet]
+    better: list[tuple[str, list[str]]] = []
+    for name, rows in others():
+        names.append(name)
+        if fields := _would_map(rows, reading):
+            better.append((name, fields))
+    if better:
+        name, fields = better[0]
+        raise PayloadProblem(
+            f'sheet "{sheet}" (the first) has no column that maps to an observation field, but '
+            f'sheet "{name}" has ({", ".join(fields[:6])}): choose one with --sheet / the '
+            f"profile's sheet (the workbook's sheets: {', '.join(names)})"
+        )
 
 
 def tabular_payload(
-    numbered: Iterator[tuple[int, list[Any]]], params: dict, *, require_hxl: bool = False
+    numbered: CellRows,
+    params: dict,
+    *,
+    require_hxl: bool = False,
+    reading: Reading | None = None,
+    extra: dict[str, Any] | None = None,
+    sheet: str = "",
+    other_sheets: OtherSheets | None = None,
 ) -> ParsedPayload:
-    """A header row (row 1), maybe HXL hashtags (row 2), then data rows, each numbered."""
-    first = next(numbered, None)
-    if first is None:
-        raise PayloadProblem("the file is empty: expected a header row")
-    if first[0] != 1:  # a sheet whose row 1 is empty: that empty row is the header
-        numbered, first = itertools.chain([first], numbered), (1, [])
-    headers = first[1]
-    second = next(numbered, None)
+    """The header row (the profile's ``header_row``), maybe HXL hashtags right under it, then
+    data rows, each numbered as in the file."""
+    if reading is None:
+        reading, extra = profile_reading(params)
+    if require_hxl:
+        reading = replace(reading, hxl="required")
     header: dict[str, Any] = dict(params)
-    if second is not None and second[0] == 2 and is_hxl_row(second[1]):
-        fields = fields_from_hxl(second[1])
-    else:
-        if require_hxl:
-            raise PayloadProblem("row 2 must hold the HXL hashtags (e.g. #date, #event +type)")
-        columns, extra = profile_settings(params)
-        header.update({k: v for k, v in extra.items() if k not in params})
-        fields = fields_from_profile(headers, columns)
-        if second is not None:
-            numbered = itertools.chain([second], numbered)
-    rows = rows_from_cells(numbered, fields, max_rows=current_limits().rows)
-    return ParsedPayload(header=header, rows=rows)
+    header.update({k: v for k, v in (extra or {}).items() if k not in params})
+    try:
+        plan, rest = _plan(numbered, reading, sheet)
+    except EmptyTable:
+        _check_sheet(sheet, None, reading, other_sheets)
+        raise
+    _check_sheet(sheet, plan, reading, other_sheets)
+    rows = rows_from_cells(rest, plan, max_rows=current_limits().rows)
+    return ParsedPayload(header=header, rows=rows, sheet=sheet)
 
 
 def _lines(text: io.TextIOBase, max_chars: int) -> Iterator[str]:
@@ -76,12 +172,22 @@ def _lines(text: io.TextIOBase, max_chars: int) -> Iterator[str]:
         yield line
 
 
+def _delimiter(source) -> str:
+    """The separator of the header line: a comma, unless it holds only semicolons (the
+    default of KoboToolbox's and many European spreadsheets' CSV) or tabs."""
+    first = source.head(65536).split(b"\n", 1)[0]
+    counts = {sep: first.count(sep.encode()) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] and not counts[","] else ","
+
+
 def _csv_cells(source) -> Iterator[tuple[int, list[str]]]:
     limits = current_limits()
     csv.field_size_limit(limits.string_chars)  # process-wide, but the same for every parse
     text = io.TextIOWrapper(source.open(), encoding="utf-8-sig", newline="")
+    reader = csv.reader(_lines(text, limits.row_chars), delimiter=_delimiter(source))
     try:
-        for number, record in enumerate(csv.reader(_lines(text, limits.row_chars)), start=1):
+        for number, record in enumerate(reader, start=1):
             if len(record) > limits.columns:
                 raise LimitExceeded(
                     f"row {number} has {len(record):,} cells, more than {limits.columns:,}",

@@ -1,12 +1,17 @@
-"""What CSV, HXL and XLSX share: turning a header and cell rows into raw observation rows."""
+"""What CSV, HXL and XLSX share: HXL hashtags, and turning cell rows into raw observation rows
+by a plan of columns resolved once per file (reports.parsers.columns)."""
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reports.parsers.base import LimitExceeded, PayloadProblem, RawRow
 
-# HXL hashtag (+ attributes, any order, case-insensitive) -> observation field.
+if TYPE_CHECKING:
+    from reports.parsers.columns import Plan
+
+# HXL hashtag (+ attributes, any order, case-insensitive) -> observation field: the table
+# beneath every profile's columns.
 HXL_FIELDS: list[tuple[str, frozenset[str], str]] = [
     ("#date", frozenset({"occurred"}), "occurred_at"),
     ("#date", frozenset({"reported"}), "attributes.reported_at"),
@@ -32,7 +37,26 @@ HXL_FIELDS: list[tuple[str, frozenset[str], str]] = [
     ("#x_agreement", frozenset(), "agreement"),
     ("#x_grade", frozenset(), "grade"),
 ]
-_TAG = re.compile(r"^#[a-z][a-z0-9_]*(\s*\+[a-z][a-z0-9_]*)*$")
+_TAG = re.compile(r"^#[a-z][a-z0-9_]*(\+[a-z][a-z0-9_]*)*$")
+# A measured amount with its unit: "12.5 t", "12 500,5 t", "1,250.75 kg".
+_AMOUNT = re.compile(r"^\s*(\d[\d \u00a0\u202f'.,]*?)\s*([^\d\s.,'][^\d]*?)?\s*$")
+_MISSING = object()
+
+Tag = tuple[str, frozenset[str]]
+
+
+def parse_tag(text: str) -> Tag:
+    """An HXL hashtag spec (``#date +inspection``) as (hashtag, attributes), normalised."""
+    compact = "".join(text.lower().split())
+    if not _TAG.match(compact):
+        raise PayloadProblem(f'"{text.strip()[:60]}" is not a valid HXL hashtag')
+    hashtag, *attributes = compact.split("+")
+    return hashtag, frozenset(attributes)
+
+
+def tag_key(tag: Tag) -> str:
+    """A hashtag as an attribute key: ``x_weather+gust+wind``."""
+    return tag[0].lstrip("#") + "".join(f"+{a}" for a in sorted(tag[1]))
 
 
 def is_hxl_row(cells: Iterable[Any]) -> bool:
@@ -42,80 +66,131 @@ def is_hxl_row(cells: Iterable[Any]) -> bool:
     return bool(values) and len(tags) * 2 > len(values)
 
 
+def best_tag_match(
+    tag: Tag, table: Iterable[tuple[str, frozenset[str], str]]
+) -> list[tuple[int, str, str]]:
+    """The entries of ``table`` that match ``tag`` (same hashtag, all their attributes on the
+    tag), most specific first, as (attribute count, spec, target)."""
+    hashtag, attributes = tag
+    found = [
+        (len(required), known + "".join(f"+{a}" for a in sorted(required)), target)
+        for known, required, target in table
+        if known == hashtag and required <= attributes
+    ]
+    return sorted(found, key=lambda entry: -entry[0])
+
+
 def hxl_field(tag: str) -> str:
-    """The observation field an HXL hashtag maps to, or ``attributes.<tag>`` to keep it."""
-    normalised = " ".join(tag.lower().split())
-    if not _TAG.match(normalised.replace(" ", "")) and not _TAG.match(normalised):
-        raise PayloadProblem(f'"{tag}" is not a valid HXL hashtag')
-    parts = [p.strip() for p in normalised.split("+")]
-    hashtag, attrs = parts[0], frozenset(p for p in parts[1:] if p)
-    best: tuple[int, str] | None = None
-    for known_tag, required, field in HXL_FIELDS:
-        if known_tag == hashtag and required <= attrs:
-            score = len(required)
-            if best is None or score > best[0]:
-                best = (score, field)
-    if best is not None:
-        return best[1]
-    key = hashtag.lstrip("#") + "".join(f"+{a}" for a in sorted(attrs))
-    return f"attributes.{key}"
+    """The field the built-in table maps an HXL hashtag to, or ``attributes.<tag>``."""
+    parsed = parse_tag(tag)
+    found = best_tag_match(parsed, HXL_FIELDS)
+    return found[0][2] if found else f"attributes.{tag_key(parsed)}"
+
+
+def normalised(value: Any) -> str:
+    """A cell as a ``values`` map compares it: trimmed, spacing collapsed, without case."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split()).casefold()
+
+
+def split_amount(text: str) -> tuple[str, str] | None:
+    """``"12 500,5 t"`` as ("12500.5", "t"); None when the text is not a number and a unit.
+    A lone comma or dot is the decimal mark; with both, the last one is; spaces, apostrophes
+    and repeated marks group thousands."""
+    match = _AMOUNT.match(text)
+    if match is None:
+        return None
+    number = re.sub(r"[ \u00a0\u202f']", "", match[1])
+    commas, dots = number.count(","), number.count(".")
+    if commas and dots:
+        mark = "," if number.rfind(",") > number.rfind(".") else "."
+        other = "." if mark == "," else ","
+        number = number.replace(other, "").replace(mark, ".")
+    elif commas:
+        number = number.replace(",", "") if commas > 1 else number.replace(",", ".")
+    elif dots > 1:
+        number = number.replace(".", "")
+    return number, (match[2] or "").strip()
+
+
+def _blank(cells: list[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 def rows_from_cells(
-    cell_rows: Iterator[tuple[int, list[Any]]], fields: list[str | None], *, max_rows: int
+    cell_rows: Iterator[tuple[int, list[Any]]], plan: "Plan", *, max_rows: int
 ) -> Iterator[tuple[int, RawRow]]:
-    """Map each data row to a raw observation row, keeping unmapped cells as attributes."""
-    count = 0
+    """Each data row through ``plan``: constants first, then each column's value (mapped
+    through its ``values``), every unmapped value kept in ``attributes``."""
+    slots, width, constants = plan.slots, len(plan.slots), plan.constants
+    skip_blank, expected, count = plan.skip_blank_rows, plan.first_row, 0
     for number, cells in cell_rows:
-        if all(c in (None, "") or (isinstance(c, str) and not c.strip()) for c in cells):
+        blank = _blank(cells)
+        if blank and skip_blank:
             continue  # blank lines are layout, not observations
+        # A workbook has no element for an empty row: the numbers it skips were blank rows.
+        missing = range(expected, number) if not skip_blank else range(0)
+        expected = number + 1
+        for gap in (*missing, number) if blank else missing:
+            count += 1
+            if count > max_rows:
+                raise _too_many(max_rows)
+            yield gap, {"__error__": "the row is empty"}
+        if blank:
+            continue
         count += 1
         if count > max_rows:
-            raise LimitExceeded(f"the file has more than {max_rows:,} data rows", "INGEST_MAX_ROWS")
-        if len(cells) > len(fields):
-            extra = [c for c in cells[len(fields) :] if c not in (None, "")]
-            if extra:
-                yield number, {"__error__": f"{len(cells)} cells but only {len(fields)} columns"}
-                continue
-        row: RawRow = {}
+            raise _too_many(max_rows)
+        if len(cells) > width and any(c not in (None, "") for c in cells[width:]):
+            yield number, {"__error__": f"{len(cells)} cells but only {width} columns"}
+            continue
+        row: RawRow = dict(constants) if constants else {}
         attributes: dict[str, Any] = {}
-        for field, value in zip(fields, cells, strict=False):
-            if field is None or value is None or (isinstance(value, str) and value == ""):
+        for (name, is_attribute, values, original), value in zip(slots, cells, strict=False):
+            if value is None or value == "":
                 continue
-            if field.startswith("attributes."):
-                attributes[field.removeprefix("attributes.")] = value
+            if values is not None:
+                mapped = values.get(normalised(value), _MISSING)
+                if mapped is not _MISSING:
+                    if original is not None:
+                        attributes[original] = value  # the source's own word is kept too
+                    value = mapped
+                    if value is None:
+                        continue
+            if is_attribute:
+                attributes[name] = value
             else:
-                row[field] = value
+                row[name] = value
         if attributes:
             row["attributes"] = attributes
+        if plan.reads_amount and isinstance(row.get("amount"), str):
+            _amount_with_unit(row)
         yield number, row
 
 
-def fields_from_profile(headers: list[str], columns: dict[str, str]) -> list[str | None]:
-    """Column headers through a profile's mapping; unmapped headers are kept as attributes."""
-    lookup = {k.strip().lower(): v for k, v in columns.items()}
-    fields: list[str | None] = []
-    for header in headers:
-        name = str(header or "").strip()
-        if not name:
-            fields.append(None)
-            continue
-        fields.append(lookup.get(name.lower()) or f"attributes.{name}")
-    return fields
+def _too_many(max_rows: int) -> LimitExceeded:
+    return LimitExceeded(f"the file has more than {max_rows:,} data rows", "INGEST_MAX_ROWS")
 
 
-def fields_from_hxl(tags: list[Any]) -> list[str | None]:
-    fields: list[str | None] = []
-    seen: dict[str, int] = {}
-    for tag in tags:
-        text = str(tag or "").strip()
-        if not text:
-            fields.append(None)
-            continue
-        field = hxl_field(text)
-        if not field.startswith("attributes."):
-            seen[field] = seen.get(field, 0) + 1
-            if seen[field] > 1:
-                raise PayloadProblem(f'two columns map to "{field}" (second one is "{text}")')
-        fields.append(field)
-    return fields
+def _amount_with_unit(row: RawRow) -> None:
+    """An amount cell that carries its unit ("12.5 t"): the number, and the unit unless the
+    row already has one; a unit that contradicts the row's is the row's error."""
+    text = row["amount"]
+    split = split_amount(text)
+    if split is None:
+        return  # not a number: the row's validation says so
+    number, unit = split
+    row["amount"] = number
+    if not unit:
+        return
+    given = row.get("unit")
+    if given in (None, ""):
+        row["unit"] = unit
+    elif normalised(given).rstrip(".") != normalised(unit).rstrip("."):
+        row.clear()
+        row["__error__"] = (
+            f'amount "{text.strip()[:40]}" is in {unit[:20]}, but the unit is '
+            f"{str(given)[:20]} (from the profile's set or a unit column): convert the cell or "
+            "the unit"
+        )

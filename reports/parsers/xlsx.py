@@ -1,4 +1,5 @@
-"""XLSX workbooks (first sheet), streamed from the zip within the input limits.
+"""XLSX workbooks (the profile's sheet, else the first), streamed from the zip within the input
+limits.
 
 Not openpyxl's read-only mode: it trusts the sheet's declared ``<dimension>`` (a 4.9 KB
 workbook declaring ``A1:XFD1048576`` cost twelve minutes; a dimension smaller than the data
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from xml.parsers import expat
 
 from reports.parsers.base import ParsedPayload, PayloadProblem, register
-from reports.parsers.csv_profile import tabular_payload
+from reports.parsers.csv_profile import profile_reading, tabular_payload
 from reports.parsers.limits import Limits, current_limits
 from reports.parsers.source import as_source
 from reports.parsers.text import printable
@@ -28,34 +29,65 @@ def _damaged(exc: Exception) -> PayloadProblem:
     return PayloadProblem(f"the workbook is damaged ({kind}: {printable(str(exc), 200)})")
 
 
-def _open(body: bytes, limits: Limits) -> tuple[BoundedZip, SheetReader, str]:
-    archive = BoundedZip(body, limits)
-    try:
-        book = workbook(archive)
-    except KeyError as exc:  # a zip, but not one with a workbook inside
-        raise unreadable(exc) from None
-    if book.sheet not in archive.names:
-        raise PayloadProblem(f"the workbook is damaged (its sheet {book.sheet} is missing)")
-    shared = shared_strings(archive, book.shared_strings, limits)
-    reader = SheetReader(limits, shared, style_kinds(archive, book.styles), book.date1904)
-    return archive, reader, book.sheet
+class _Book:
+    """An opened workbook: its sheets, and a fresh row reader for any of them."""
+
+    def __init__(self, body: bytes, limits: Limits):
+        self.archive = BoundedZip(body, limits)
+        try:
+            self.book = workbook(self.archive)
+        except KeyError as exc:  # a zip, but not one with a workbook inside
+            raise unreadable(exc) from None
+        self.limits = limits
+        self.shared = shared_strings(self.archive, self.book.shared_strings, limits)
+        self.styles = style_kinds(self.archive, self.book.styles)
+
+    def rows(self, member: str) -> Iterator[CellRow]:
+        if member not in self.archive.names:
+            raise PayloadProblem(f"the workbook is damaged (its sheet {member} is missing)")
+        reader = SheetReader(self.limits, self.shared, self.styles, self.book.date1904)
+        return _guarded(sheet_rows(self.archive.chunks(member), reader))
+
+    def others(self, chosen: str) -> Iterator[tuple[str, Iterator[CellRow]]]:
+        for name, member in self.book.sheets:
+            if member != chosen and member in self.archive.names:
+                yield name, self.rows(member)
 
 
-def _xlsx_rows(body: bytes) -> Iterator[CellRow]:
+def _guarded(rows: Iterator[CellRow]) -> Iterator[CellRow]:
     try:
-        archive, reader, sheet = _open(body, current_limits())
-        yield from sheet_rows(archive.chunks(sheet), reader)
+        yield from rows
     except PayloadProblem:
         raise  # already says what is wrong (it is a ValueError, so it comes first)
     except _DAMAGE as exc:
         raise _damaged(exc) from None
 
 
+def _opened(body: bytes) -> _Book:
+    try:
+        return _Book(body, current_limits())
+    except PayloadProblem:
+        raise
+    except _DAMAGE as exc:
+        raise _damaged(exc) from None
+
+
 @register("xlsx")
 def parse_xlsx(body, params: dict) -> ParsedPayload:
-    """The first sheet, mapped like CSV: a column profile, or HXL hashtags in row 2."""
+    """The profile's sheet (by name), else the first, mapped like CSV: profile columns, field
+    names, HXL hashtags under the header. Every message names the sheet."""
     source = as_source(body)
     if not source.size:
         raise PayloadProblem("the file is empty")
+    reading, extra = profile_reading(params)
     # A zip needs random access, so XLSX is read whole (its parts are then streamed).
-    return tabular_payload(_xlsx_rows(source.read_all()), params)
+    book = _opened(source.read_all())
+    name, member = book.book.sheet_named(reading.sheet)
+    return tabular_payload(
+        book.rows(member),
+        params,
+        reading=reading,
+        extra=extra,
+        sheet=name,
+        other_sheets=None if reading.sheet else lambda: book.others(member),
+    )

@@ -1,4 +1,4 @@
-"""The small parts of a workbook a sheet needs: where the first sheet is, its date system,
+"""The small parts of a workbook a sheet needs: its sheets by name, its date system,
 which cell styles are dates, and the shared strings (bounded in number and size).
 
 Read with expat as a stream, so no part is ever one tree in memory; a DOCTYPE is refused
@@ -86,34 +86,52 @@ def relationships(archive: BoundedZip, part: str) -> dict[str, tuple[str, str]]:
 
 @dataclass
 class Workbook:
-    sheet: str  # member name of the first sheet
+    sheets: list[tuple[str, str]]  # (name, member) of each sheet, in the workbook's order
     date1904: bool = False
     styles: str | None = None
     shared_strings: str | None = None
 
+    def sheet_named(self, name: str) -> tuple[str, str]:
+        """The sheet called ``name`` (trimmed, without case), else the first one."""
+        if not name:
+            return self.sheets[0]
+        wanted = " ".join(name.split()).casefold()
+        for sheet in self.sheets:
+            if " ".join(sheet[0].split()).casefold() == wanted:
+                return sheet
+        names = ", ".join(f'"{n}"' for n, _ in self.sheets)
+        raise PayloadProblem(f'the workbook has no sheet "{name}" (its sheets: {names})')
+
 
 def workbook(archive: BoundedZip) -> Workbook:
-    """Where the first sheet and its companions are, from the package's relationships."""
+    """Where the sheets and their companions are, from the package's relationships."""
     package = relationships(archive, "")
     main = next((p for t, p in package.values() if t.endswith("/officeDocument")), None)
     main = main or "xl/workbook.xml"
     if main not in archive.names:
         raise KeyError(f"There is no item named '{main}' in the archive")
     rels = relationships(archive, main)
-    state: dict = {"sheet": None, "date1904": False}
+    listed: list[tuple[str, str | None]] = []
+    state = {"date1904": False}
 
     def start(tag: str, attrs: dict) -> None:
         if tag == "workbookPr":
             state["date1904"] = attrs.get("date1904", "").lower() in ("1", "true")
-        elif tag == "sheet" and state["sheet"] is None:
-            state["sheet"] = attribute(attrs, "id")
+        elif tag == "sheet":
+            listed.append((unescape(attrs.get("name", "")), attribute(attrs, "id")))
 
     parse(xml_parser(start), archive.chunks(main))
-    if state["sheet"] not in rels:
+    # A chart sheet or a dangling relationship is not a sheet of rows.
+    sheets = [
+        (name or f"Sheet{n}", rels[rid][1])
+        for n, (name, rid) in enumerate(listed, start=1)
+        if rid in rels and rels[rid][0].endswith("/worksheet")
+    ]
+    if not sheets:
         raise PayloadProblem("the workbook has no sheet")
     by_type = {t.removeprefix(_REL): p for t, p in rels.values()}
     return Workbook(
-        sheet=rels[state["sheet"]][1],
+        sheets=sheets,
         date1904=state["date1904"],
         styles=by_type.get("styles"),
         shared_strings=by_type.get("sharedStrings"),

@@ -7,16 +7,22 @@ A profile says, for one family of files:
   is the row right under it);
 - ``hxl``: ``auto`` (use hashtags when the row under the headers holds them), ``required``
   or ``off``;
-- ``columns``: header text or HXL hashtag (with attributes) -> observation field, or
-  ``attributes.<name>`` to keep a column under a name of your choice. The most specific
-  hashtag wins (``#date+inspection`` over ``#date``); field-name headers always map to
-  themselves; every column that maps to nothing is kept in the observation's attributes;
+- ``columns``: header text, HXL hashtag (with attributes) or a header pattern with ``*``
+  -> observation field, or ``attributes.<name>`` to keep a column under a name of your
+  choice. The most specific hashtag wins (``#date+inspection`` over ``#date``); field-name
+  headers map to themselves; every column that maps to nothing is kept in the observation's
+  attributes (reports.parsers.columns);
 - ``set``: constants for every row (``kind``, ``clause``, ``agreement``, ``party``,
   ``verification_status``, ``grade``, ``unit``...), which no column may also give;
 - ``values``: per field, source value -> stored value (compared without case or spacing);
 - ``unknown_parties``: ``keep`` (the actor's name is kept as text, the party left empty and
   the name listed in the preview) or ``reject`` (the row is refused);
-- ``skip_blank_rows``: rows with no value at all are layout (default true);
+- ``skip_blank_rows``: rows with no value at all are layout (default true; false makes each
+  one a row error);
+- ``strip_groups``: form-server headers carry the group a question sits in
+  (``observation/kind`` in KoboToolbox, ``observation-kind`` in ODK Central): ``"/"`` or
+  ``"-"`` (``true`` is ``"/"``) compares a header by its last part too, so it maps like
+  ``kind``;
 - ``time``: ``zone`` (of values without an offset), ``date_format`` (strftime, for dates
   that are not ISO 8601), ``date_only`` (values are calendar days: any time of day is
   dropped), ``serial_dates`` (numbers in date columns are spreadsheet serial dates; default
@@ -94,6 +100,7 @@ PROFILE_KEYS = frozenset(
         "values",
         "unknown_parties",
         "skip_blank_rows",
+        "strip_groups",
         "time",
     }
 )
@@ -131,6 +138,7 @@ class ProfileSpec:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown_parties: str = "reject"
     skip_blank_rows: bool = True
+    strip_groups: str = ""
     time: TimeHandling = field(default_factory=TimeHandling)
 
     def as_params(self) -> dict[str, Any]:
@@ -145,6 +153,7 @@ class ProfileSpec:
             "values": {k: dict(v) for k, v in self.values.items()},
             "unknown_parties": self.unknown_parties,
             "skip_blank_rows": self.skip_blank_rows,
+            "strip_groups": self.strip_groups,
             "time": {
                 "zone": self.time.zone,
                 "date_format": self.time.date_format,
@@ -195,6 +204,26 @@ def _flag(value: Any, where: str) -> bool:
     if isinstance(value, bool):
         return value
     raise ProfileProblem(f"{where} must be true or false")
+
+
+def _hashtag(key: str, where: str) -> None:
+    from reports.parsers.base import PayloadProblem
+    from reports.parsers.tabular import parse_tag
+
+    try:
+        parse_tag(key)
+    except PayloadProblem as problem:
+        raise ProfileProblem(f"{where} {problem} (e.g. #date+inspection)") from None
+
+
+def _separator(value: Any, where: str) -> str:
+    if value is None or value is False or value == "":
+        return ""
+    if value is True:
+        return "/"
+    if value in ("/", "-", "."):
+        return value
+    raise ProfileProblem(f'{where} must be "/" (KoboToolbox), "-" (ODK Central), "." or false')
 
 
 def _text(value: Any, where: str, limit: int = 200) -> str:
@@ -269,6 +298,8 @@ def from_mapping(data: Any, *, code: str = "") -> ProfileSpec:
         key = _text(header, f"{where}columns", 200)
         if not key:
             raise ProfileProblem(f"{where}columns: a header is empty")
+        if key.startswith("#"):
+            _hashtag(key, f"{where}columns:")
         columns[key] = _field(target, f"{where}columns.{key}:")
     constants_in = data.get("set") or {}
     if not isinstance(constants_in, dict):
@@ -298,7 +329,9 @@ def from_mapping(data: Any, *, code: str = "") -> ProfileSpec:
     header_row = data.get("header_row", 1)
     if isinstance(header_row, bool) or not isinstance(header_row, int) or not 1 <= header_row <= 50:
         raise ProfileProblem(f"{where}header_row must be a row number from 1 to 50")
-    hxl = _text(data.get("hxl", "auto"), f"{where}hxl", 10) or "auto"
+    hxl_in = data.get("hxl", "auto")
+    # YAML 1.1 reads a bare off as false.
+    hxl = "off" if hxl_in is False else _text(hxl_in, f"{where}hxl", 10) or "auto"
     if hxl not in ("auto", "required", "off"):
         raise ProfileProblem(f"{where}hxl must be auto, required or off")
     unknown_parties = _text(data.get("unknown_parties", "reject"), f"{where}unknown_parties", 10)
@@ -317,6 +350,7 @@ def from_mapping(data: Any, *, code: str = "") -> ProfileSpec:
         values=values,
         unknown_parties=unknown_parties,
         skip_blank_rows=_flag(data.get("skip_blank_rows", True), f"{where}skip_blank_rows"),
+        strip_groups=_separator(data.get("strip_groups"), f"{where}strip_groups"),
         time=_time(data.get("time"), where),
     )
 

@@ -340,7 +340,7 @@ def test_hxl_csv_maps_every_tag():
             "adm2": "Volnovakha",
             "killed": "0",
             "injured": "2",
-            "x_weather+wind": "NW 20 km/h",
+            "Col 16": "NW 20 km/h",  # an unmapped column is kept under its header text
         },
     }
 
@@ -355,9 +355,19 @@ def test_hxl_without_hashtag_row_is_refused():
         parse_hxl(b"Date,Type\n2025-03-01,violation\n", {})
 
 
-def test_hxl_with_two_columns_for_one_field_is_refused():
-    with pytest.raises(PayloadProblem, match='two columns map to "occurred_at"'):
-        parse_hxl(b"A,B\n#date +occurred,#date\n2025-03-01,2025-03-02\n", {})
+def test_hxl_with_two_equally_specific_columns_for_one_field_is_refused():
+    with pytest.raises(PayloadProblem) as refused:
+        parse_hxl(b"A,B\n#date +departure,#date +inspection\n2025-03-01,2025-03-02\n", {})
+    assert str(refused.value) == (
+        "columns 1 (#date +departure) and 2 (#date +inspection) both map to occurred_at: add "
+        '"#date+inspection: occurred_at" and "#date+departure: attributes.departure" to the '
+        "profile's columns"
+    )
+
+
+def test_hxl_more_specific_column_takes_the_field_and_the_other_is_kept():
+    [(_, row)] = _rows(parse_hxl(b"A,B\n#date +occurred,#date\n2025-03-01,2025-03-02\n", {}))
+    assert row == {"occurred_at": "2025-03-01", "attributes": {"B": "2025-03-02"}}
 
 
 # --- XLSX ---------------------------------------------------------------------------------

@@ -117,11 +117,11 @@ def _ingest(body: bytes, fmt: str, observer) -> InboundPayload:
     "seed, expected",
     [
         ("nul_json", "row 1, description: contains a control character"),
-        ("nul_key_json", "row 1, row: unknown field(s) kin\\x00d"),
+        ("nul_key_json", "row 1: unknown field(s) kin\\x00d"),
         ("future_json", "row 1, occurred_at: "),
         ("nul_csv", "row 2, description: contains a control character"),
         ("future_csv", "row 2, occurred_at: "),
-        ("nul_xlsx", "row 2, clause: contains a control character"),
+        ("nul_xlsx", "sheet Sheet, row 2, clause: contains a control character"),
     ],
 )
 def test_bad_text_or_date_rejects_the_payload_row_by_row(world, observer_a, seed, expected):

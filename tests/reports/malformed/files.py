@@ -73,9 +73,9 @@ CASES: list[Case] = [
     Case(
         "hxl_two_columns_one_field",
         "hxl",
-        b"A,B\n#date +occurred,#date\n2025-03-01,2025-03-01\n",
+        b"A,B\n#date +departure,#date +inspection\n2025-03-01,2025-03-01\n",
         UPLOAD,
-        'two columns map to "occurred_at"',
+        "columns 1 (#date +departure) and 2 (#date +inspection) both map to occurred_at",
     ),
     Case(
         "xlsx_not_a_zip",
@@ -103,7 +103,7 @@ CASES: list[Case] = [
         "csv",
         csv_with("incident,,2025-03-01,HQ,x,surplus"),
         UPLOAD,
-        "row 3, row: 6 cells but only 5 columns",
+        "row 3: 6 cells but only 5 columns",
     ),
     Case(
         "unknown_column_profile",

@@ -150,14 +150,14 @@ CASES: list[Case] = [
         "json",
         report("shelling at dawn"),
         NO_PARAMS,
-        "row 2, row: each observation must be a JSON object",
+        "row 2: each observation must be a JSON object",
     ),
     Case(
         "unknown_observation_field",
         "json",
         one_bad(wind="NW"),
         NO_PARAMS,
-        "row 2, row: unknown field(s) wind",
+        "row 2: unknown field(s) wind",
     ),
     # --- references the mission may not use
     Case(
