@@ -49,13 +49,7 @@ def observations_store(
     """Validate every row and write them to ``report``; PayloadRejected lists every problem
     (writing stops at the first one, validation goes on), the caller's transaction rolls
     back what was written."""
-    ctx = RowContext.load(
-        mission=header.mission,
-        agreement_code=header.agreement_code,
-        tz=header.timezone,
-        date_format=header.date_format,
-        unknown_parties=header.unknown_parties,
-    )
+    ctx = row_context(header)
     errors: list[str] = []
     error_total = 0
     batch: list[tuple[object, ...]] = []
@@ -111,6 +105,18 @@ def observations_store(
         last_day=last_day,
         content_sha256=digest.hexdigest(),
         clause_ids=frozenset(ctx.clauses_touched),
+    )
+
+
+def row_context(header: ReportHeader) -> RowContext:
+    """The context the rows of a payload with ``header`` are checked in (the ingest and its
+    preview, reports.ingest.preview, share it)."""
+    return RowContext.load(
+        mission=header.mission,
+        agreement_code=header.agreement_code,
+        tz=header.timezone,
+        date_format=header.date_format,
+        unknown_parties=header.unknown_parties,
     )
 
 
