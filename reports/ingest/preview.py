@@ -22,6 +22,7 @@ from reports.ingest.rows import RowContext, RowError, ValidRow, validate_row
 from reports.models import InboundPayload, Observation, ObserverMission, Report, ReportStatus
 from reports.parsers import ParsedPayload, PayloadProblem, get_parser
 from reports.parsers.base import RawRow
+from reports.profiles.spec import ProfileProblem
 
 SAMPLE_MAX = 200
 # Figures with free-text values (unknown actors, admin areas) list this many, the rest summed.
@@ -127,6 +128,20 @@ class Preview:
             "columns": self.columns,
             "conversions": self.conversions,
         }
+
+
+def constants_parse(values: Iterable[str] | dict[str, Any]) -> dict[str, Any]:
+    """``--set``/``set`` constants: FIELD=VALUE texts, or a mapping (a JSON object); a
+    ProfileProblem saying how to write one that is neither. The profile checks the fields."""
+    if isinstance(values, dict):
+        return {str(k).strip(): v for k, v in values.items()}
+    constants: dict[str, Any] = {}
+    for pair in values:
+        name, sep, value = str(pair).partition("=")
+        if not sep or not name.strip():
+            raise ProfileProblem(f'set "{pair[:60]}": write FIELD=VALUE, e.g. kind=violation')
+        constants[name.strip()] = value.strip()
+    return constants
 
 
 def preview_file(

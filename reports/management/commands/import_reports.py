@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from reports.api.views import EXTENSION_FORMATS
-from reports.ingest.preview import Preview, preview_file
+from reports.ingest.preview import Preview, constants_parse, preview_file
 from reports.ingest.process import payload_ingest
 from reports.ingest.receive import payload_receive
 from reports.models import Channel, InboundPayload, ObserverMission
@@ -18,17 +18,6 @@ from reports.profiles.spec import ProfileProblem, ProfileSpec
 
 PENDING = (InboundPayload.State.RECEIVED, InboundPayload.State.PROCESSING)
 LISTED_PROBLEMS = 50
-
-
-def constants_parse(pairs: list[str]) -> dict[str, str]:
-    """``--set FIELD=VALUE`` options as a mapping; CommandError on one without ``=``."""
-    constants: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise CommandError(f'--set "{pair}": write FIELD=VALUE, e.g. --set kind=violation')
-        constants[name.strip()] = value.strip()
-    return constants
 
 
 class Command(BaseCommand):
@@ -95,7 +84,10 @@ class Command(BaseCommand):
         if options["json"] and not options["dry_run"]:
             raise CommandError("--json goes with --dry-run.")
         spec = self._profile(options["profile"], mission)
-        constants = constants_parse(options["set"])
+        try:
+            constants = constants_parse(options["set"])
+        except ProfileProblem as problem:
+            raise CommandError(f"--{problem}") from None
         previews: list[dict[str, Any]] = []
         failed = 0
         for path in tqdm(files, unit="file", disable=len(files) < 2):
@@ -136,7 +128,7 @@ class Command(BaseCommand):
         path: Path,
         mission: str,
         spec: ProfileSpec | None,
-        constants: dict[str, str],
+        constants: dict[str, Any],
         options: dict[str, Any],
     ) -> dict[str, Any]:
         params: dict[str, Any] = {"mission": mission, "external_id": path.stem}
