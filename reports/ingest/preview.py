@@ -49,6 +49,8 @@ class Problem:
 
     @property
     def text(self) -> str:
+        if self.field == "row":  # a problem of the whole row, as the ingest words it
+            return f"{self.label}: {self.message}"
         return f"{self.label}, {self.field}: {self.message}" if self.field else self.message
 
     def as_dict(self) -> dict[str, Any]:
