@@ -479,4 +479,5 @@ def _raw_text(value: object) -> str:
 
 
 def _decimal(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    # As a person writes it: 12.5, not the column's 12.500000.
+    return None if value is None else format(value.normalize(), "f")

@@ -3,11 +3,18 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reports.ingest.preview import constants_parse, preview_file
-from reports.models import InboundPayload, Observation, Report, ReportStatusChange
+from reports.models import (
+    ImportProfile,
+    InboundPayload,
+    Observation,
+    Report,
+    ReportStatusChange,
+)
 from reports.profiles.registry import profile_from_file, profile_params
 from reports.profiles.spec import ProfileProblem, from_yaml
 from tests.factories import ReportFactory
@@ -277,3 +284,130 @@ def test_constants_are_read_from_pairs_or_a_mapping(given, expected):
 def test_a_constant_without_a_value_says_how_to_write_one():
     with pytest.raises(ProfileProblem, match="write FIELD=VALUE"):
         constants_parse(["kind"])
+
+
+# --- the upload API's dry run and profiles ------------------------------------------------
+
+UPLOAD = "/api/v1/reports/upload"
+
+
+def _upload(client, body: bytes, name: str = "patrols.csv", **fields):
+    data = {"file": SimpleUploadedFile(name, body), "mission": "mission-a", **fields}
+    return client.post(UPLOAD, data)
+
+
+def _stored_profile() -> ImportProfile:
+    return ImportProfile.objects.create(
+        code="patrol-log", name="Patrol log", definition=PATROLS_PROFILE.read_text()
+    )
+
+
+def test_api_dry_run_answers_the_preview_and_stores_nothing(client_for, observer_a, world):
+    patrol_world(world)
+    _stored_profile()
+
+    response = _upload(
+        client_for(observer_a), PATROLS.read_bytes(), profile="patrol-log", dry_run="true"
+    )
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["profile"] == "patrol-log"
+    assert data["accepted"] is False
+    assert data["totals"] == {
+        "rows_read": 7,
+        "valid": 5,
+        "with_problems": 2,
+        "blank_skipped": 1,
+        "would_store": 0,
+    }
+    assert [p["label"] for p in data["problems"]] == ["row 8", "row 9"]
+    assert _stored() == (0, 0, 0, 0)
+
+
+def test_api_upload_keeps_the_profile_and_constants_with_the_payload(
+    client_for, observer_a, world, django_capture_on_commit_callbacks
+):
+    patrol_world(world)
+    _stored_profile()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(
+            client_for(observer_a),
+            clean_patrols(),
+            profile="patrol-log",
+            set=["verification_status=confirmed", "source=patrol"],
+            agreement="test-ceasefire",
+        )
+
+    assert response.status_code == 202
+    payload = InboundPayload.objects.get()
+    assert payload.state == InboundPayload.State.DONE, payload.errors
+    assert payload.params["profile"] == "patrol-log"
+    assert payload.params["profile_spec"]["set"] == {
+        "verification_status": "confirmed",
+        "source": "patrol",
+    }
+    assert "dry_run" not in payload.params and "set" not in payload.params
+    assert payload.report.observations.count() == 5
+
+
+def test_api_constants_may_be_one_json_object(client_for, observer_a, world):
+    patrol_world(world)
+    _stored_profile()
+
+    response = _upload(
+        client_for(observer_a),
+        clean_patrols(),
+        profile="patrol-log",
+        set='{"verification_status": "confirmed"}',
+        sheet="Patrols",
+        timezone="Europe/Kyiv",
+        dry_run="true",
+    )
+
+    assert response.status_code == 200
+    assert InboundPayload.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"profile": "nowhere"}, 'unknown profile "nowhere"'),
+        ({"set": "colour=red"}, '"colour" is not a field'),
+        ({"set": "kind"}, "write FIELD=VALUE"),
+        ({"timezone": "Mars/Olympus"}, 'unknown time zone "Mars/Olympus"'),
+    ],
+)
+def test_api_profile_problems_answer_400_with_the_message(
+    client_for, observer_a, world, fields, message
+):
+    response = _upload(client_for(observer_a), clean_patrols(), **fields)
+
+    assert response.status_code == 400
+    assert message in str(response.json()["error"])
+    assert InboundPayload.objects.count() == 0
+
+
+def test_api_profile_is_a_name_never_a_server_path(client_for, observer_a, world):
+    response = _upload(client_for(observer_a), clean_patrols(), profile=str(PATROLS_PROFILE))
+
+    assert response.status_code == 400
+    assert InboundPayload.objects.count() == 0
+
+
+def test_api_profile_of_another_mission_is_refused(client_for, observer_a, world):
+    ImportProfile.objects.create(
+        code="bravo-log", name="Bravo", mission=world.mission_b, definition="{}"
+    )
+
+    response = _upload(client_for(observer_a), clean_patrols(), profile="bravo-log")
+
+    assert response.status_code == 400
+    assert "belongs to another mission" in response.json()["error"]["message"]
+
+
+def test_api_dry_run_for_another_mission_is_refused(client_for, observer_a, world):
+    response = _upload(client_for(observer_a), clean_patrols(), mission="mission-b", dry_run="1")
+
+    assert response.status_code == 403
