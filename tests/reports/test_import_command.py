@@ -242,18 +242,23 @@ def test_sheet_option_reads_that_sheet(world, tmp_path):
     path.write_bytes(inspections_workbook())
     profile = tmp_path / "inspections.yaml"
     profile.write_text(INSPECTIONS_PROFILE.replace("sheet: Inspections\n", ""))
+    out = io.StringIO()
 
-    out, _ = _import(
-        path,
-        mission="mission-a",
-        profile=str(profile),
-        sheet="Inspections",
-        dry_run=True,
-        json=True,
-    )
+    with pytest.raises(CommandError, match="would be rejected"):  # its sighting is no kind
+        call_command(
+            "import_reports",
+            str(path),
+            mission="mission-a",
+            profile=str(profile),
+            sheet="Inspections",
+            dry_run=True,
+            json=True,
+            stdout=out,
+        )
 
-    (preview,) = json.loads(out)
+    (preview,) = json.loads(out.getvalue())
     assert (preview["sheet"], preview["totals"]["rows_read"]) == ("Inspections", 3)
+    assert preview["problems"][0]["label"] == "sheet Inspections, row 3"
 
 
 def test_unknown_profile_is_refused_before_anything_is_stored(world, files):
