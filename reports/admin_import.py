@@ -450,6 +450,7 @@ def _build_page(model_admin, request, staged, mission, form, base) -> HttpRespon
         mission=mission,
         base=base,
         columns=[(form[name], header, tag) for name, header, tag in form.column_names],
+        has_tags=any(tag for _, _, tag in form.column_names),
         action=_url("import_build", staged),
     )
 
@@ -514,6 +515,7 @@ def import_preview_view(model_admin, request: HttpRequest) -> HttpResponse:
         mission=mission,
         preview=preview,
         data=preview.as_dict(),
+        has_tags=any(c["tag"] for c in preview.columns),
         digest=digest,
         profile_yaml=yaml.safe_dump(
             params.get("profile_spec") or {}, sort_keys=False, allow_unicode=True

@@ -350,9 +350,14 @@ class _Counting:
         return known + unknown
 
     def _derived_columns(self) -> list[dict[str, Any]]:
-        """Without the parser's column list: the fields and attributes the rows held."""
+        """Without the parser's column list: the fields and attributes the rows held, each
+        field with the header the profile reads it from."""
+        spec = self.parsed.header.get("profile_spec") or {}
+        headers: dict[str, str] = {}
+        for header, target in (spec.get("columns") or {}).items():
+            headers.setdefault(str(target), str(header))
         return [
-            {"header": None, "tag": None, "field": name, "kept_as": "field"}
+            {"header": headers.get(name), "tag": None, "field": name, "kept_as": "field"}
             for name in sorted(self.fields_seen)
         ] + [
             {"header": name, "tag": None, "field": f"attributes.{name}", "kept_as": "attribute"}
@@ -361,14 +366,18 @@ class _Counting:
 
     def _conversion(self, number: int, raw: object, values: ValidRow) -> dict[str, Any]:
         zone = self._zone(values)
+        utc, local = values.occurred_at.astimezone(dt.UTC), values.occurred_at.astimezone(zone)
         return {
             "label": self.parsed.row_label(number),
             "raw": _raw_text(raw),
-            "occurred_at_utc": values.occurred_at.astimezone(dt.UTC).isoformat(),
-            "occurred_at_local": values.occurred_at.astimezone(zone).isoformat(),
+            "occurred_at_utc": utc.isoformat(),
+            "occurred_at_local": local.isoformat(),
             "zone": str(zone),
             "occurred_on": values.occurred_on.isoformat(),
             "date_only": values.date_only,
+            # As a person reads it: "2025-03-01 09:30 EET = 07:30 UTC".
+            "stored": f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+            + ("" if local.utcoffset() == dt.timedelta(0) else f" = {utc:%H:%M} UTC"),
         }
 
     def _row(self, number: int, raw: object, values: ValidRow, names: "_Names") -> dict[str, Any]:
@@ -457,10 +466,10 @@ def _parsed_columns(parsed: ParsedPayload) -> list[dict[str, Any]] | None:
             header, tag, target = column.get("header"), column.get("tag"), column.get("field")
         elif isinstance(column, tuple | list):
             header, tag, target = (list(column) + [None, None, None])[:3]
-        else:
+        else:  # an object: header, tag (or written_tag), field (or target)
             header = getattr(column, "header", None)
-            tag = getattr(column, "tag", None)
-            target = getattr(column, "field", None)
+            tag = getattr(column, "written_tag", None) or getattr(column, "tag", None)
+            target = getattr(column, "field", None) or getattr(column, "target", None)
         kept_as = (
             "ignored"
             if not target
