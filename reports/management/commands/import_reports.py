@@ -274,10 +274,8 @@ def _row_text(row: dict[str, Any]) -> str:
 def _conversion_text(c: dict[str, Any]) -> str:
     if c["date_only"]:
         return f'{c["label"]}: "{c["raw"]}" -> the day {c["occurred_on"]} (no time of day)'
-    return (
-        f'{c["label"]}: "{c["raw"]}" -> {c["occurred_at_utc"]} UTC = {c["occurred_at_local"]} '
-        f"{c['zone']}, counted on {c['occurred_on']}"
-    )
+    where = f'{c["label"]}: "{c["raw"]}"'
+    return f"{where} -> {c['stored']} ({c['zone']}), counted on {c['occurred_on']}"
 
 
 def _column_text(c: dict[str, Any]) -> str:
