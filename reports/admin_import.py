@@ -355,24 +355,26 @@ class ProfileBuildForm(forms.Form):
             for key, value in data.items()
             if key.startswith("set_") and value
         }
-        base_data = (base or from_mapping({})).as_params()
-        mapping: dict[str, Any] = {
-            "name": base_data.get("name") or "",
-            "header_row": data["header_row"],
-            "hxl": base_data.get("hxl", "auto"),
-            "columns": columns,
-            "set": constants,
-            "values": base_data.get("values") or {},
-            "unknown_parties": data["unknown_parties"],
-            "skip_blank_rows": data["skip_blank_rows"],
-            "time": {
+        # The base profile's other keys (value maps, hashtag handling...) are kept as they are.
+        mapping = {k: v for k, v in (base or from_mapping({})).as_params().items() if k != "code"}
+        mapping.update(
+            header_row=data["header_row"],
+            columns=columns,
+            unknown_parties=data["unknown_parties"],
+            skip_blank_rows=data["skip_blank_rows"],
+            time={
+                **mapping["time"],
                 "zone": data["zone"],
                 "wall_time": data["wall_time"],
                 "date_only": data["date_only"],
                 "date_format": data["date_format"],
-                "serial_dates": base_data["time"]["serial_dates"],
             },
-        }
+        )
+        # Constants the form does not offer (a unit, a source...) stay as the base sets them.
+        offered = {name.removeprefix("set_") for name in self.fields if name.startswith("set_")}
+        kept = {k: v for k, v in mapping["set"].items() if k not in offered}
+        mapping["set"] = {**kept, **constants}
+        mapping.pop("sheet", None)
         if data.get("sheet"):
             mapping["sheet"] = data["sheet"]
         return mapping

@@ -13,6 +13,7 @@ from reports.ingest.staging import staged_imports_sweep, staging_dir
 from reports.models import ImportProfile, InboundPayload, Observation, Report
 from tests.reports.admin_support import admin_url
 from tests.reports.preview_support import (
+    INSPECTIONS_PROFILE,
     PATROLS,
     PATROLS_PROFILE,
     clean_patrols,
@@ -364,3 +365,37 @@ def test_abandoned_imports_are_swept_after_a_day(client_for, observer_a, world):
 
     assert staged_imports_sweep() == 1
     assert list(staging_dir().iterdir()) == []
+
+
+def test_adjusting_a_profile_keeps_what_the_form_does_not_show(client_for, administrator, world):
+    ImportProfile.objects.create(
+        code="inspections",
+        name="Inspections",
+        definition=INSPECTIONS_PROFILE + "values:\n  kind:\n    sighting: incident\n",
+    )
+    client = client_for(administrator)
+    response = _start(
+        client, world.mission_a, inspections_workbook(), name="w.xlsx", profile="inspections"
+    )
+    staged = _staged(response)
+    form = client.get(f"{BUILD}?staged={staged}")
+    fields = form.context["form"]
+    assert fields["sheet"].value() == "Inspections"
+    columns = {bf.label: bf for bf, _, _ in form.context["columns"]}
+    assert {label: bf.value() for label, bf in columns.items()} == {
+        "Inspected at": "occurred_at",
+        "Kind": "kind",
+        "Place": "place_name",
+        "Tonnage": "amount",
+        "Status": "",
+    }
+
+    data = {bf.html_name: bf.value() for bf in columns.values()}
+    data.update(sheet="Inspections", header_row="1", unknown_parties="reject", zone="UTC")
+    saved = client.post(f"{BUILD}?staged={staged}", data)
+    assert saved.status_code == 302, saved.context["form"].errors
+
+    page = client.get(saved["Location"])
+    profile_yaml = page.context["profile_yaml"]
+    assert "unit: t" in profile_yaml and "sighting: incident" in profile_yaml
+    assert "Status: attributes.Status" in profile_yaml
