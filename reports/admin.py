@@ -1,9 +1,11 @@
 import hashlib
+from functools import partial
 from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -14,6 +16,12 @@ from accounts.access import reach_of
 from accounts.admin_mixins import HistoryInline, RecordAdmin
 from agreements.admin import active_period_text
 from reports import admin_observations  # noqa: F401 - registers the observation list
+from reports.admin_import import (
+    import_build_view,
+    import_preview_view,
+    import_result_view,
+    import_start_view,
+)
 from reports.api.views import EXTENSION_FORMATS
 from reports.evidence import (
     SNIFF_BYTES,
@@ -35,6 +43,8 @@ from reports.models import (
     ReportStatusChange,
 )
 from reports.parsers import PARSERS
+from reports.profiles.registry import profile_params
+from reports.profiles.spec import ProfileProblem, from_yaml
 from reports.selectors import (
     clauses_reportable_by,
     evidence_files_visible_to,
@@ -341,6 +351,19 @@ class ReportAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
+class ProfileChoiceField(forms.ModelChoiceField):
+    """A stored import profile, cleaned to its checked spec."""
+
+    def clean(self, value):
+        profile = super().clean(value)
+        if profile is None:
+            return None
+        try:
+            return from_yaml(profile.definition, code=profile.code)
+        except ProfileProblem as problem:
+            raise ValidationError(str(problem)) from None
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(help_text="JSON report, CSV (HXL hashtags detected), or XLSX.")
     mission = forms.ModelChoiceField(queryset=ObserverMission.objects.none())
@@ -348,10 +371,10 @@ class UploadForm(forms.Form):
         choices=[("", "from the file name")] + [(code, code) for code in sorted(PARSERS)],
         required=False,
     )
-    profile = forms.ModelChoiceField(
+    profile = ProfileChoiceField(
         queryset=ImportProfile.objects.all(),
         required=False,
-        help_text="Column mapping for CSV/XLSX without HXL tags.",
+        help_text="Import profile for CSV/XLSX (to see what it does first, use Import a file).",
     )
     external_id = forms.CharField(
         max_length=120,
@@ -436,21 +459,28 @@ class InboundPayloadAdmin(RecordAdmin):
         self.message_user(request, f"{replayed} payload(s) queued again.")
 
     def get_urls(self):
+        def view(function, name: str, route: str):
+            wrapped = self.admin_site.admin_view(partial(function, self))
+            return path(route, wrapped, name=f"reports_inboundpayload_{name}")
+
         custom = [
-            path(
-                "upload/",
-                self.admin_site.admin_view(self.upload_view),
-                name="reports_inboundpayload_upload",
-            )
+            view(InboundPayloadAdmin.upload_view, "upload", "upload/"),
+            view(import_start_view, "import", "import/"),
+            view(import_build_view, "import_build", "import/profile/"),
+            view(import_preview_view, "import_preview", "import/preview/"),
+            view(import_result_view, "import_result", "import/result/<int:payload_id>/"),
         ]
         return custom + super().get_urls()
 
     def upload_view(self, request):
+        """Store a file at once, without a preview (Import a file shows one first)."""
         if not request.user.has_perm("reports.add_report"):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
-        form.fields["mission"].queryset = missions_for_user(user=request.user).filter(
-            is_active=True
+        missions = missions_for_user(user=request.user).filter(is_active=True)
+        form.fields["mission"].queryset = missions
+        form.fields["profile"].queryset = ImportProfile.objects.filter(
+            Q(mission__isnull=True) | Q(mission__in=missions)
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -467,8 +497,8 @@ class InboundPayloadAdmin(RecordAdmin):
                 }
                 if data["timezone"]:
                     params["timezone"] = data["timezone"]
-                if data["profile"]:
-                    params["profile"] = data["profile"].code
+                # The profile is kept whole with the payload, as the wizard and the API do.
+                params = profile_params(params, data["profile"], zone=data["timezone"])
                 result = payload_receive(
                     body=body,
                     content_type=upload.content_type or "application/octet-stream",
@@ -506,8 +536,6 @@ class ImportProfileForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        from reports.profiles.spec import ProfileProblem, from_yaml
-
         try:
             from_yaml(data.get("definition") or "", code=data.get("code") or "")
         except ProfileProblem as problem:

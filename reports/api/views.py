@@ -19,11 +19,15 @@ from reports.api.reads import ReportSerializer
 from reports.api.serializers import (
     PayloadAcceptedSerializer,
     PayloadStatusSerializer,
+    PreviewSerializer,
     UploadSerializer,
     accepted_body,
 )
+from reports.ingest.preview import preview_file
 from reports.ingest.receive import payload_receive
 from reports.models import Channel
+from reports.profiles.registry import profile_named, profile_params
+from reports.profiles.spec import ProfileProblem
 from reports.selectors import missions_for_user, payloads_visible_to
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -112,9 +116,17 @@ class ReportUploadView(APIView):
     @extend_schema(
         operation_id="reports_upload",
         summary="Upload a report file (JSON, CSV, HXL-tagged CSV or XLSX)",
+        description="Stores the file before parsing it; a worker ingests it. With "
+        "dry_run=true, reads and checks every row and answers the preview; stores nothing.",
         parameters=[IDEMPOTENCY_HEADER],
         request={"multipart/form-data": UploadSerializer},
-        responses={202: PayloadAcceptedSerializer},
+        responses={
+            202: PayloadAcceptedSerializer,
+            200: OpenApiResponse(PreviewSerializer, description="dry_run=true: the preview"),
+            400: OpenApiResponse(description="Invalid fields, or a profile that cannot be used"),
+            403: OpenApiResponse(description="Not a mission you may file for"),
+            413: OpenApiResponse(description="Too large"),
+        },
     )
     def post(self, request):
         if too_large := _too_large(request):
@@ -139,8 +151,15 @@ class ReportUploadView(APIView):
                 f'Cannot tell the format of "{upload.name}": give format=json, csv, hxl or xlsx.',
                 status.HTTP_400_BAD_REQUEST,
             )
-        params = {k: v for k, v in data.items() if k not in ("file", "format")}
-        params.setdefault("external_id", f"upload-{hashlib.sha256(body).hexdigest()[:16]}")
+        try:
+            params = _upload_params(data, body, mission)
+        except ProfileProblem as problem:
+            return error_response("invalid", str(problem), status.HTTP_400_BAD_REQUEST)
+        if data["dry_run"]:
+            preview = preview_file(
+                body=body, format=fmt, params=params, mission=mission, sender=request.user
+            )
+            return Response(preview.as_dict(), status=status.HTTP_200_OK)
         result = payload_receive(
             body=body,
             content_type=upload.content_type or "application/octet-stream",
@@ -153,6 +172,26 @@ class ReportUploadView(APIView):
             idempotency_key=request.headers.get("Idempotency-Key", ""),
         )
         return _accepted(result)
+
+
+PROFILE_CHOICES = ("profile", "sheet", "set", "dry_run")
+
+
+def _upload_params(data: dict, body: bytes, mission) -> dict:
+    """The params stored with an uploaded file: its fields, with the profile chosen (by name
+    only: a path would read the server's files) and this upload's sheet, constants and zone
+    kept whole in them; ProfileProblem when the profile cannot be used."""
+    params = {k: v for k, v in data.items() if k not in ("file", "format", *PROFILE_CHOICES)}
+    params.setdefault("external_id", f"upload-{hashlib.sha256(body).hexdigest()[:16]}")
+    name = data.get("profile")
+    spec = profile_named(name, mission_code=mission.code) if name else None
+    return profile_params(
+        params,
+        spec,
+        sheet=data.get("sheet") or "",
+        constants=data.get("set") or None,
+        zone=data.get("timezone") or "",
+    )
 
 
 def _payloads_for(user):

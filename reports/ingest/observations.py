@@ -50,16 +50,7 @@ def observations_store(
     """Validate every row and write them to ``report``; PayloadRejected lists every problem
     (writing stops at the first one, validation goes on), the caller's transaction rolls
     back what was written. ``row_label`` names a row in messages ("sheet X, row 12")."""
-    ctx = RowContext.load(
-        mission=header.mission,
-        agreement_code=header.agreement_code,
-        tz=header.timezone,
-        date_format=header.date_format,
-        unknown_parties=header.unknown_parties,
-        date_only=header.date_only,
-        serial_dates=header.serial_dates,
-        wall_time=header.wall_time,
-    )
+    ctx = row_context(header)
     errors: list[str] = []
     error_total = 0
     batch: list[tuple[object, ...]] = []
@@ -123,6 +114,21 @@ def row_problem(label: str, error: RowError) -> str:
     if error.field == "row":
         return f"{label}: {str(error).removeprefix('row: ')}"
     return f"{label}, {error}"
+
+
+def row_context(header: ReportHeader) -> RowContext:
+    """The context the rows of a payload with ``header`` are checked in (the ingest and its
+    preview, reports.ingest.preview, share it)."""
+    return RowContext.load(
+        mission=header.mission,
+        agreement_code=header.agreement_code,
+        tz=header.timezone,
+        date_format=header.date_format,
+        unknown_parties=header.unknown_parties,
+        date_only=header.date_only,
+        serial_dates=header.serial_dates,
+        wall_time=header.wall_time,
+    )
 
 
 def _hashable(value: object) -> str:

@@ -306,6 +306,23 @@ ADMIN_SITE = {
         lambda o: "/admin/reports/inboundpayload/upload/",
         {*OBSERVERS, "administrator"},
     ),
+    # The import wizard: without a file in progress its steps say so (and link to step 1).
+    "admin:reports_inboundpayload_import": (
+        lambda o: "/admin/reports/inboundpayload/import/",
+        {*OBSERVERS, "administrator"},
+    ),
+    "admin:reports_inboundpayload_import_build": (
+        lambda o: "/admin/reports/inboundpayload/import/profile/",
+        {*OBSERVERS, "administrator"},
+    ),
+    "admin:reports_inboundpayload_import_preview": (
+        lambda o: "/admin/reports/inboundpayload/import/preview/",
+        {*OBSERVERS, "administrator"},
+    ),
+    "admin:reports_inboundpayload_import_result": (
+        lambda o: f"/admin/reports/inboundpayload/import/result/{o['payload'].pk}/",
+        {"observer_a", "administrator"},
+    ),
     "admin:monitor_alert_transition": (
         lambda o: f"/admin/monitor/alert/{o['alert'].pk}/transition/?to=acknowledged",
         ANALYSTS,

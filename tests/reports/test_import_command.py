@@ -8,6 +8,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from reports.models import Channel, ImportProfile, InboundPayload, Observation, Report
+from tests.reports.preview_support import (
+    INSPECTIONS_PROFILE,
+    PATROLS,
+    PATROLS_PROFILE,
+    clean_patrols,
+    inspections_workbook,
+    patrol_world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +153,136 @@ def test_format_option_overrides_the_extension(world, tmp_path):
     path.write_bytes(CSV)
     out, _ = _import(path, mission="mission-a", format="csv")
     assert "3 observations" in out
+
+
+# --- profiles, constants and the dry run (issue 15) ---------------------------------------
+
+
+def test_dry_run_prints_what_would_be_stored_and_stores_nothing(world):
+    patrol_world(world)
+    with pytest.raises(CommandError, match=r"1 file\(s\) would be rejected; nothing was stored"):
+        out, _ = _import(PATROLS, mission="mission-a", profile=str(PATROLS_PROFILE), dry_run=True)
+    assert InboundPayload.objects.count() == Observation.objects.count() == 0
+
+
+def test_dry_run_text_lists_problems_rows_and_figures(world, capsys):
+    patrol_world(world)
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_reports",
+            str(PATROLS),
+            mission="mission-a",
+            profile=str(PATROLS_PROFILE),
+            dry_run=True,
+            stdout=out,
+        )
+    lines = out.getvalue().splitlines()
+    assert lines[0] == (
+        f"{PATROLS}: would be rejected: 2 row(s) with problems; nothing is stored until every "
+        "one is fixed (dry run: nothing was stored)"
+    )
+    assert "  rows read 7; valid 5; with problems 2; blank rows skipped 1" in lines
+    assert '    row 8, kind: "rumour" is not one of violation, compliance, incident, ' in "\n".join(
+        lines
+    )
+    assert "  by kind: Violation 3; Incident 1; Information 1" in lines
+    assert "  by party: East 2; West 1; unattributed 1; Unknown militia (unknown actor) 1" in lines
+    assert "    Patrol note -> kept as attribute Patrol note" in lines
+
+
+def test_dry_run_as_json(world, tmp_path):
+    patrol_world(world)
+    path = tmp_path / "patrols.csv"
+    path.write_bytes(clean_patrols())
+
+    out, _ = _import(
+        path, mission="mission-a", profile=str(PATROLS_PROFILE), dry_run=True, json=True
+    )
+
+    (preview,) = json.loads(out)
+    assert preview["file"] == str(path)
+    assert preview["accepted"] is True
+    assert preview["totals"]["would_store"] == 5
+    assert preview["profile"] == "preview_patrols"
+    assert InboundPayload.objects.count() == 0
+
+
+def test_import_with_a_profile_file_and_constants(world, tmp_path):
+    patrol_world(world)
+    path = tmp_path / "patrols.csv"
+    path.write_bytes(clean_patrols())
+
+    out, _ = _import(
+        path,
+        mission="mission-a",
+        agreement="test-ceasefire",
+        profile=str(PATROLS_PROFILE),
+        set=["verification_status=corroborated", "source=patrol log"],
+    )
+
+    payload = InboundPayload.objects.get()
+    assert payload.state == InboundPayload.State.DONE, payload.errors
+    assert payload.params["profile"] == "preview_patrols"
+    assert payload.params["profile_spec"]["set"] == {
+        "verification_status": "corroborated",
+        "source": "patrol log",
+    }
+    assert payload.params["profile_spec"]["columns"]["Shells"] == "quantity"
+    observations = Observation.objects.filter(report=payload.report)
+    assert observations.count() == 5
+    assert set(observations.values_list("verification_status", "source")) == {
+        ("corroborated", "patrol log")
+    }
+    assert out.strip() == f"{path}: 5 observations, report {payload.report_id}"
+
+
+def test_sheet_option_reads_that_sheet(world, tmp_path):
+    path = tmp_path / "inspections.xlsx"
+    path.write_bytes(inspections_workbook())
+    profile = tmp_path / "inspections.yaml"
+    profile.write_text(INSPECTIONS_PROFILE.replace("sheet: Inspections\n", ""))
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match="would be rejected"):  # its sighting is no kind
+        call_command(
+            "import_reports",
+            str(path),
+            mission="mission-a",
+            profile=str(profile),
+            sheet="Inspections",
+            dry_run=True,
+            json=True,
+            stdout=out,
+        )
+
+    (preview,) = json.loads(out.getvalue())
+    assert (preview["sheet"], preview["totals"]["rows_read"]) == ("Inspections", 3)
+    assert preview["problems"][0]["label"] == "sheet Inspections, row 3"
+
+
+def test_unknown_profile_is_refused_before_anything_is_stored(world, files):
+    with pytest.raises(CommandError, match='--profile nowhere: unknown profile "nowhere"'):
+        _import(files / "patrol-7.csv", mission="mission-a", profile="nowhere")
+    assert InboundPayload.objects.count() == 0
+
+
+def test_profile_file_with_a_problem_is_refused(world, files, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns: {Date: when}\n")
+    with pytest.raises(CommandError, match='"when" is not a field'):
+        _import(files / "patrol-7.csv", mission="mission-a", profile=str(bad))
+    assert InboundPayload.objects.count() == 0
+
+
+def test_a_constant_must_be_field_equals_value(world, files):
+    with pytest.raises(CommandError, match="write FIELD=VALUE"):
+        _import(files / "patrol-7.csv", mission="mission-a", set=["kind"])
+    with pytest.raises(CommandError, match='"colour" is not a field'):
+        _import(files / "patrol-7.csv", mission="mission-a", set=["colour=red"])
+    assert InboundPayload.objects.count() == 0
+
+
+def test_json_output_goes_with_a_dry_run(world, files):
+    with pytest.raises(CommandError, match="--json goes with --dry-run"):
+        _import(files / "patrol-7.csv", mission="mission-a", json=True)
