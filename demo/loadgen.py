@@ -266,6 +266,14 @@ def load_generate(
                     False,  # generated rows fall inside their clause's period and areas
                     False,
                     "",
+                    "",  # actor, amount, unit, destination: none for these events
+                    None,
+                    "",
+                    "",
+                    None,
+                    None,
+                    False,  # place checks: the generated areas are not real admin areas
+                    "",
                 )
             )
             if len(batch) >= 20_000:
