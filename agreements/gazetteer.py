@@ -130,8 +130,8 @@ class Gazetteer:
 
     @cached_property
     def _area_names(self) -> list[dict[str, set[str]]]:
-        """Name to codes, most certain first: usual names as written, other names as
-        written, then every name's place key (see admin1_named)."""
+        """Name to codes, most certain first: usual names as written, other names and codes
+        as written, then every name's place key (see admin1_named)."""
         usual: dict[str, set[str]] = {}
         other: dict[str, set[str]] = {}
         keys: dict[str, set[str]] = {}
@@ -141,6 +141,9 @@ class Gazetteer:
                 tier.setdefault(name_key(name), set()).add(area.code)
                 if key := place_key(name):
                     keys.setdefault(key, set()).add(area.code)
+            # The ISO code, also as written without its hyphen (OCHA's Ukrainian P-codes).
+            for code in (area.code, area.code.replace("-", "")):
+                other.setdefault(name_key(code), set()).add(area.code)
         return [usual, other, keys]
 
     @cached_property
