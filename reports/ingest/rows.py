@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
@@ -543,25 +544,32 @@ def _place(
     admin-1 named in any spelling is written in its one form, a blank admin area is filled
     from the coordinates (or from a place name only one admin-1 has), and coordinates that
     lie in another admin-1 than the row names are flagged in words; the row is kept."""
-    at = admin1_at(latitude, longitude) if latitude is not None and longitude is not None else None
     named = admin1_named(admin_area) if admin_area else None
+    if latitude is None or longitude is None:
+        if named is None and not admin_area and place_name:
+            named = _place_admin1(place_name)
+        return PlaceCheck(named.name if named is not None else admin_area, False, "")
+    at = admin1_at(latitude, longitude)
+    if at is None:
+        return PlaceCheck(named.name if named is not None else admin_area, False, "")
     notes = []
-    if at is not None and latitude is not None and longitude is not None:
-        point = f"{round(latitude, 4):g}, {round(longitude, 4):g}"
-        if named is not None and named.code != at.code:
-            notes.append(f"coordinates {point} lie in {at.name}, not {named.name} as named")
-        if place_name and (far := _place_far(place_name, at, latitude, longitude)):
-            place, km = far
-            notes.append(
-                f"{place_name} is in {admin1(place.admin1).name}, {km:.0f} km from the "
-                f"coordinates {point} in {at.name}"
-            )
-    if named is not None:
-        admin_area = named.name
-    elif not admin_area:
-        found = at or (_place_admin1(place_name) if latitude is None else None)
-        admin_area = found.name if found is not None else ""
-    return PlaceCheck(admin_area, bool(notes), "; ".join(notes))
+    if named is not None and named.code != at.code:
+        notes.append(
+            f"coordinates {_point(latitude, longitude)} lie in {at.name}, not {named.name} as named"
+        )
+    if place_name and (far := _place_far(place_name, at, latitude, longitude)):
+        place, km = far
+        notes.append(
+            f"{place_name} is in {admin1(place.admin1).name}, {km:.0f} km from the "
+            f"coordinates {_point(latitude, longitude)} in {at.name}"
+        )
+    area = named.name if named is not None else admin_area or at.name
+    note = "; ".join(notes)
+    return PlaceCheck(area, bool(notes), note if len(note) <= 300 else note[:299] + "…")
+
+
+def _point(latitude: float, longitude: float) -> str:
+    return f"{round(latitude, 4):g}, {round(longitude, 4):g}"
 
 
 def _place_far(
@@ -569,9 +577,8 @@ def _place_far(
 ) -> tuple[Place, float] | None:
     """The nearest place of that name in the point's country, when every such place lies in
     one other admin-1 and none is within NEAR_KM of the point."""
-    places = places_named(place_name, countries=(at.country,))
-    regions = {place.admin1 for place in places}
-    if len(regions) != 1 or at.code in regions or "" in regions:
+    places, region = _places_in_one_admin1(place_name, at.country)
+    if region is None or region == at.code:
         return None
     km, nearest = min(
         (distance_km(latitude, longitude, p.latitude, p.longitude), i) for i, p in enumerate(places)
@@ -579,10 +586,17 @@ def _place_far(
     return (places[nearest], km) if km > NEAR_KM else None
 
 
+@lru_cache(maxsize=4096)
+def _places_in_one_admin1(place_name: str, country: str) -> tuple[tuple[Place, ...], str | None]:
+    """The places of that name in the country, and their admin-1 when they share one."""
+    places = tuple(places_named(place_name, countries=(country,)))
+    regions = {place.admin1 for place in places}
+    return places, regions.pop() if len(regions) == 1 and "" not in regions else None
+
+
+@lru_cache(maxsize=4096)
 def _place_admin1(place_name: str) -> Admin1 | None:
     """The admin-1 of a place name when every place of that name lies in the same one."""
-    if not place_name:
-        return None
     regions = {place.admin1 for place in places_named(place_name)}
     return admin1(regions.pop()) if len(regions) == 1 and "" not in regions else None
 
