@@ -13,6 +13,7 @@ from agreements.models import (
     Area,
     Clause,
     ClauseRevision,
+    ControlArea,
     ImplementationAssessment,
     Party,
     VerificationMechanism,
@@ -57,7 +58,18 @@ def active_period_text(
 class PartyAdmin(AuditedAdmin):
     list_display = ["name", "code", "kind", "category"]
     list_filter = ["kind", "category"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "code", "aliases"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "kind", "category", "notes"]}),
+        (
+            "Other names sources use",
+            {
+                "fields": ["aliases"],
+                "description": "Imports read a party column by code, name or any of these, "
+                "whatever the case, spacing or punctuation.",
+            },
+        ),
+    ]
 
 
 @admin.register(Area)
@@ -84,6 +96,14 @@ class AgreementPartyInline(admin.TabularInline):
     model = AgreementParty
     extra = 0
     autocomplete_fields = ["party"]
+
+
+class ControlAreaInline(admin.TabularInline):
+    model = ControlArea
+    extra = 0
+    fields = ["name", "party", "aliases"]
+    autocomplete_fields = ["party"]
+    verbose_name_plural = "areas of control (rows that state only the area count for this party)"
 
 
 class MechanismInline(admin.TabularInline):
@@ -125,7 +145,7 @@ class AgreementAdmin(AuditedAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["title", "short_title", "code", "negotiation_round", "venue"]
     readonly_fields = ["clause_tree", "created_at", "updated_at"]
-    inlines = [AgreementPartyInline, MechanismInline]
+    inlines = [AgreementPartyInline, ControlAreaInline, MechanismInline]
     fieldsets = [
         (None, {"fields": ["code", "title", "short_title", "kind", "status", "summary"]}),
         (

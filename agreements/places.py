@@ -69,3 +69,10 @@ def place_key(name: str) -> str:
 def place_keys(names: Iterable[str]) -> frozenset[str]:
     """The keys of several names (an area's name, code and aliases), without empty ones."""
     return frozenset(key for key in map(place_key, names) if key)
+
+
+@lru_cache(maxsize=16384)
+def name_key(name: str) -> str:
+    """A name without case, accents, apostrophes, dots or other punctuation, every word kept:
+    "Donetsk People's Republic" and "DONETSK PEOPLES REPUBLIC" are one, "D.P.R." is "dpr"."""
+    return " ".join(_NOT_WORD.sub(" ", _plain(name).replace(".", "")).replace("_", " ").split())

@@ -1,5 +1,6 @@
 """Filed observations in the admin, read only: a list an analyst can narrow to the rows
-flagged outside their clause's period or areas (imported by ``reports.admin``)."""
+flagged outside their clause's period or areas, or whose coordinates lie in another admin
+area than the one they name (imported by ``reports.admin``)."""
 
 from django.contrib import admin
 from django.db.models import Q
@@ -35,17 +36,45 @@ class OutsideScopeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PlaceMismatchFilter(admin.SimpleListFilter):
+    title = "coordinates and named place"
+    parameter_name = "place_mismatch"
+
+    def lookups(self, request, model_admin):
+        return [("true", "Disagree (flagged)"), ("false", "Agree or not checked")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("true", "false"):
+            return queryset.filter(place_mismatch=self.value() == "true")
+        return queryset
+
+
+class AttributedFilter(admin.SimpleListFilter):
+    title = "party"
+    parameter_name = "unattributed"
+
+    def lookups(self, request, model_admin):
+        return [("true", "None (actor kept as text)"), ("false", "Attributed")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("true", "false"):
+            return queryset.filter(party__isnull=self.value() == "true")
+        return queryset
+
+
 @admin.register(Observation)
 class ObservationAdmin(RecordAdmin):
-    list_display = ["day", "clause", "where", "scope", "mission"]
+    list_display = ["day", "clause", "where", "who", "scope", "place_check", "mission"]
     list_filter = [
         OutsideScopeFilter,
+        PlaceMismatchFilter,
+        AttributedFilter,
         "kind",
         "verification_status",
         ("report__mission", admin.RelatedOnlyFieldListFilter),
     ]
-    list_select_related = ["clause__agreement", "report__mission"]
-    search_fields = ["place_name", "admin_area", "description", "scope_note"]
+    list_select_related = ["clause__agreement", "report__mission", "party"]
+    search_fields = ["place_name", "admin_area", "description", "scope_note", "actor", "place_note"]
     ordering = ["-id"]
     # Counting a million rows for "of N" costs more than the page.
     show_full_result_count = False
@@ -78,6 +107,17 @@ class ObservationAdmin(RecordAdmin):
     @admin.display(description="place")
     def where(self, obj: Observation) -> str:
         return ", ".join(part for part in (obj.place_name, obj.admin_area) if part) or "-"
+
+    @admin.display(description="party (actor as named)")
+    def who(self, obj: Observation) -> str:
+        party = obj.party.name if obj.party else ""
+        if obj.actor and obj.actor != party:
+            return f"{party} ({obj.actor})" if party else f"— ({obj.actor})"
+        return party or "-"
+
+    @admin.display(description="place flag")
+    def place_check(self, obj: Observation) -> str:
+        return obj.place_note or "-"
 
     @admin.display(description="mission")
     def mission(self, obj: Observation) -> str:

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -54,6 +55,25 @@ def point(latitude: float | None, longitude: float | None) -> dict | None:
     return {"type": "Point", "coordinates": [longitude, latitude]}
 
 
+def path(origin: dict | None, destination: dict | None) -> dict | None:
+    """A movement's geometry: a LineString from where it was to where it went, or the one
+    Point known (or None)."""
+    if origin is None or destination is None:
+        return origin or destination
+    return {
+        "type": "LineString",
+        "coordinates": [origin["coordinates"], destination["coordinates"]],
+    }
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    """12.500000 as "12.5", 3.000000 as "3": the amount as written, not the column's scale."""
+    if value is None:
+        return None
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 OBSERVATION_COLUMNS = [
     ("id", "id", "#meta +id"),
     ("report", "report", "#meta +report"),
@@ -69,7 +89,13 @@ OBSERVATION_COLUMNS = [
     ("admin_area", "admin area", "#adm1 +name"),
     ("latitude", "latitude", "#geo +lat"),
     ("longitude", "longitude", "#geo +lon"),
+    ("to_place_name", "to place", "#loc +name +dest"),
+    ("to_latitude", "to latitude", "#geo +lat +dest"),
+    ("to_longitude", "to longitude", "#geo +lon +dest"),
     ("quantity", "quantity", "#indicator +num"),
+    ("amount", "amount", "#indicator +amount"),
+    ("unit", "unit", "#indicator +unit"),
+    ("actor", "actor as the source names it", "#org +actor"),
     ("severity", "severity", "#severity"),
     ("verification_status", "verification", "#status"),
     ("grade", "grade", "#x_grade"),
@@ -77,6 +103,8 @@ OBSERVATION_COLUMNS = [
     ("description", "description", "#description"),
     ("outside", "outside the clause's", "#x_outside"),
     ("scope_note", "why outside", "#x_outside +reason"),
+    ("place_mismatch", "place mismatch", "#x_place_mismatch"),
+    ("place_note", "why the place is flagged", "#x_place_mismatch +reason"),
 ]
 
 
@@ -98,7 +126,13 @@ def observation_row(o) -> dict[str, Any]:
         "admin_area": o.admin_area,
         "latitude": o.latitude,
         "longitude": o.longitude,
+        "to_place_name": o.to_place_name,
+        "to_latitude": o.to_latitude,
+        "to_longitude": o.to_longitude,
         "quantity": o.quantity,
+        "amount": _decimal(o.amount),
+        "unit": o.unit,
+        "actor": o.actor,
         "severity": o.severity,
         "verification_status": o.verification_status,
         "grade": o.grade,
@@ -108,14 +142,17 @@ def observation_row(o) -> dict[str, Any]:
             word for word, flag in (("period", o.outside_period), ("area", o.outside_area)) if flag
         ),
         "scope_note": o.scope_note,
+        "place_mismatch": o.place_mismatch,
+        "place_note": o.place_note,
     }
 
 
 def observation_feature(o) -> dict[str, Any]:
+    """A Feature: a Point where it was, or a LineString to where it went (a destination)."""
     row = observation_row(o)
     return {
         "type": "Feature",
         "id": o.pk,
-        "geometry": point(o.latitude, o.longitude),
+        "geometry": path(point(o.latitude, o.longitude), point(o.to_latitude, o.to_longitude)),
         "properties": {k: v for k, v in row.items() if k not in ("latitude", "longitude")},
     }

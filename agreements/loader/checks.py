@@ -6,6 +6,7 @@ from agreements.loader.results import AgreementFileError
 from agreements.loader.sections import (
     _AREA,
     _CLAUSE,
+    _CONTROL_AREA,
     _MECHANISM,
     _PARTY,
     _TOP,
@@ -15,6 +16,7 @@ from agreements.loader.sections import (
 )
 from agreements.loader.yaml_lines import _parse
 from agreements.models import DateAnchor
+from agreements.places import name_key
 
 
 def _find_cycle(graph: dict[Any, list[Any]]) -> list[Any] | None:
@@ -78,6 +80,31 @@ def _check_refs(check: _Check, plan: _Plan) -> None:
         for ref, line in row.entries("covers"):
             if ref not in plan.clauses:
                 check.error(line, where, f"covers: {_undeclared('clause', ref, plan.clauses)}")
+
+
+def _check_names(check: _Check, plan: _Plan) -> None:
+    """A name (in any case or punctuation) means one party, and one area of control: data
+    that names it must not have to guess. Areas of control name a party of the file."""
+    for what, rows, fields in (
+        ("party", plan.parties, ("code", "name", "aliases")),
+        ("area of control", plan.control_areas, ("name", "aliases")),
+    ):
+        seen: dict[str, str] = {}
+        for row in rows.values():
+            where = f'{what} "{row.key}"'
+            for field in fields:
+                entries = row.entries(field) if field == "aliases" else [(row.values[field], 0)]
+                for name, line in entries:
+                    key = name_key(str(name))
+                    if key in seen and seen[key] != row.key:
+                        problem = f'"{name}" is also a name of {what} "{seen[key]}"'
+                        check.error(line or row.line_of(field), where, problem)
+                    seen.setdefault(key, row.key)
+    for row in plan.control_areas.values():
+        party = row.values.get("party")
+        if party is not None and party not in plan.parties:
+            problem = f"party: {_undeclared('party', party, plan.parties)}"
+            check.error(row.line_of("party"), f'area of control "{row.key}"', problem)
 
 
 def _undeclared(what: str, value: str, declared: dict[str, _Row]) -> str:
@@ -153,10 +180,14 @@ def _plan_read(*, text: str, source: str) -> _Plan:
         lines=data.key_lines,
         parties=check.rows(top.get("parties"), what="party", key="code", spec=_PARTY),
         areas=check.rows(top.get("areas"), what="area", key="code", spec=_AREA),
+        control_areas=check.rows(
+            top.get("areas_of_control"), what="area of control", key="name", spec=_CONTROL_AREA
+        ),
         clauses=check.rows(top.get("clauses"), what="clause", key="ref", spec=_CLAUSE),
         mechanisms=check.rows(top.get("mechanisms"), what="mechanism", key="code", spec=_MECHANISM),
     )
     _check_refs(check, plan)
+    _check_names(check, plan)
     _check_cycles(check, plan)
     _check_dates(check, plan)
     if check.errors:

@@ -228,7 +228,7 @@ def _plain(value: Any) -> Any:
 
 
 def _alias(value: Any) -> str:
-    """Another name of an area as reports spell it ("Donetska oblast", "Донецкая область")."""
+    """Another name of a party or an area as sources spell it ("ЗСУ", "Донецкая область")."""
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"aliases: expected names as text, got {_shown(value)}")
     if len(value.strip()) > 200:

@@ -28,6 +28,7 @@ class LoadResult:
     parties_updated: int = 0
     areas_created: int = 0
     areas_updated: int = 0
+    control_areas_changed: int = 0  # created, updated or no longer in the file
     revisions: int = 0
     # Rows the file no longer lists are kept (observations may refer to them), only reported.
     missing_from_file: list[str] = field(default_factory=list)

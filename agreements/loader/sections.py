@@ -27,7 +27,14 @@ from agreements.loader.converters import (
     _zone,
 )
 from agreements.loader.yaml_lines import _Map, _Seq
-from agreements.models import Agreement, Area, Clause, Party, VerificationMechanism
+from agreements.models import (
+    Agreement,
+    Area,
+    Clause,
+    ControlArea,
+    Party,
+    VerificationMechanism,
+)
 
 Spec = dict[str, tuple[Convert, bool]]  # key: (convert, required)
 
@@ -50,6 +57,7 @@ _TOP: Spec = {
     "source_note": (_text(Agreement, "source_note"), False),
     "parties": (_seq("parties"), True),
     "areas": (_seq("areas"), False),
+    "areas_of_control": (_seq("areas_of_control"), False),
     "clauses": (_seq("clauses"), True),
     "mechanisms": (_seq("mechanisms"), False),
 }
@@ -60,6 +68,12 @@ _PARTY: Spec = {
     "category": (_choice_of(Party, "category"), False),
     "role": (_roles, True),
     "notes": (_text(Party, "notes"), False),
+    "aliases": (_listed(_alias, "aliases"), False),
+}
+_CONTROL_AREA: Spec = {
+    "name": (_text(ControlArea, "name"), True),
+    "party": (_text(Party, "code", "party"), True),
+    "aliases": (_listed(_alias, "aliases"), False),
 }
 _AREA: Spec = {
     "code": (_text(Area, "code"), True),
@@ -126,6 +140,7 @@ class _Plan:
     lines: dict[Hashable, int]
     parties: dict[str, _Row]
     areas: dict[str, _Row]
+    control_areas: dict[str, _Row]
     clauses: dict[str, _Row]
     mechanisms: dict[str, _Row]
 

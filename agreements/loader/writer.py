@@ -17,6 +17,7 @@ from agreements.models import (
     Area,
     Clause,
     ClauseRevision,
+    ControlArea,
     DateAnchor,
     Party,
     VerificationMechanism,
@@ -62,7 +63,10 @@ def _shared_write(
 
 
 def _party_values(row: _Row) -> dict[str, Any]:
-    return {k: row.values[k] for k in ("name", "kind", "category", "notes") if k in row.values}
+    values = {k: row.values[k] for k in ("name", "kind", "category", "notes") if k in row.values}
+    if "aliases" in row.values:
+        values["aliases"] = list(row.values["aliases"])
+    return values
 
 
 def _area_values(row: _Row) -> dict[str, Any]:
@@ -262,6 +266,28 @@ def _mechanisms_write(
     result.mechanisms_missing_from_file = [code for code in existing if code not in plan.mechanisms]
 
 
+def _control_areas_write(
+    *, agreement: Agreement, plan: _Plan, parties: dict[str, Party], result: LoadResult
+) -> None:
+    """The agreement's areas of control become what the file lists (none refers to them)."""
+    existing = {area.name: area for area in agreement.control_areas.all()}
+    for name, row in plan.control_areas.items():
+        values = {
+            "party_id": parties[row.values["party"]].pk,
+            "aliases": list(row.values.get("aliases", [])),
+        }
+        area = existing.pop(name, None)
+        if area is None:
+            ControlArea.objects.create(agreement=agreement, name=name, **values)
+            result.control_areas_changed += 1
+        elif changes := _assign(area, values):
+            area.save(update_fields=list(changes))
+            result.control_areas_changed += 1
+    for area in existing.values():
+        area.delete()
+        result.control_areas_changed += 1
+
+
 def _write(*, plan: _Plan, source: str, by: User | None) -> LoadResult:
     result = LoadResult(agreement=plan.top["code"])
     parties, result.parties_created, result.parties_updated = _shared_write(
@@ -271,6 +297,7 @@ def _write(*, plan: _Plan, source: str, by: User | None) -> LoadResult:
         model=Area, rows=plan.areas, values_of=_area_values
     )
     agreement = _agreement_write(plan=plan, parties=parties, result=result)
+    _control_areas_write(agreement=agreement, plan=plan, parties=parties, result=result)
     clauses, changes = _clauses_write(
         agreement=agreement, plan=plan, parties=parties, areas=areas, result=result
     )

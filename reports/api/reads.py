@@ -117,6 +117,14 @@ class ObservationSerializer(serializers.ModelSerializer):
             "outside_period",
             "outside_area",
             "scope_note",
+            "actor",
+            "amount",
+            "unit",
+            "to_place_name",
+            "to_latitude",
+            "to_longitude",
+            "place_mismatch",
+            "place_note",
         ]
 
 
@@ -188,6 +196,19 @@ class ObservationFilter(django_filters.FilterSet):
         ],
         method="by_scope",
         help_text="Rows flagged outside their clause's period or areas (see scope_note).",
+    )
+    place_mismatch = django_filters.BooleanFilter(
+        help_text="true: rows whose coordinates lie in another admin area than the one they "
+        "name (see place_note); false: the others."
+    )
+    actor = django_filters.CharFilter(
+        lookup_expr="iexact", help_text="The actor as the source named it (any case)."
+    )
+    unattributed = django_filters.BooleanFilter(
+        field_name="party",
+        lookup_expr="isnull",
+        help_text="true: rows attributed to no party (an unknown actor is kept in actor); "
+        "false: rows attributed to one.",
     )
     as_of = django_filters.CharFilter(
         method="happened_by",

@@ -8,12 +8,23 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 
-from agreements.models import Area, Clause, Party
+from agreements.gazetteer import (
+    Admin1,
+    Place,
+    admin1,
+    admin1_at,
+    admin1_named,
+    distance_km,
+    places_named,
+)
+from agreements.models import Area, Clause, ControlArea, Party
+from agreements.places import name_key
 from agreements.scope import IN_SCOPE, ClauseScope, Places, ScopeVerdict, scope_check
 from agreements.selectors import clause_scopes
 from core.days import day_in, zone_or_utc
@@ -27,11 +38,14 @@ MAX_TEXT = {
     "place_name": 200,
     "to_place_name": 200,
     "admin_area": 200,
+    "control_area": 200,
     "source": 200,
     "actor": 200,
     "unit": 20,
 }
 MAX_ATTRIBUTES_CHARS = 20_000
+# A named place this far from the row's coordinates, in another admin-1, flags the row.
+NEAR_KM = 25.0
 MAX_EVIDENCE_URLS = 50
 _FORMULA = re.compile(r"^\s*[=+@\t\r]|^\s*-\s*[=A-Za-z_]+\s*\(")
 _URL = re.compile(r"^https?://[^\s]+$")
@@ -141,7 +155,12 @@ class RowContext:
     by_category: dict[str, list[tuple[int, frozenset[int], dt.date | None]]] = field(
         default_factory=dict
     )
+    # A party's code, name and aliases by name_key; a key two parties share names neither.
     parties: dict[str, int] = field(default_factory=dict)
+    party_clashes: dict[str, list[str]] = field(default_factory=dict)
+    # agreement code -> name_key of an area of control or alias -> (its party, its name)
+    control_areas: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
+    clause_agreements: dict[int, str] = field(default_factory=dict)
     areas: dict[str, int] = field(default_factory=dict)
     clauses_touched: set[int] = field(default_factory=set)
     # Where a timed observation's calendar day is counted: its clause's agreement's zone,
@@ -206,6 +225,7 @@ class RowContext:
             "agreement__time_zone",
         ):
             ctx.all_refs[(code, ref)] = pk
+            ctx.clause_agreements[pk] = code
             ctx.clause_zones[pk] = zone_or_utc(zone_name)
             if pk in covered_ids:
                 ctx.covered[(code, ref)] = pk
@@ -213,14 +233,35 @@ class RowContext:
                 ctx.by_category.setdefault(category, []).append(
                     (pk, frozenset(area_links.get(pk, ())), start)
                 )
-        for pk, code, name in Party.objects.values_list("pk", "code", "name"):
-            ctx.parties[code.lower()] = pk
-            ctx.parties[name.lower()] = pk
+        ctx._load_parties(agreement_ids)
         for pk, code, name in Area.objects.values_list("pk", "code", "name"):
             ctx.areas[code.lower()] = pk
             ctx.areas[name.lower()] = pk
         ctx.scopes, ctx.places = clause_scopes(clause_ids=covered_ids)
         return ctx
+
+    def _load_parties(self, agreement_ids: set[int]) -> None:
+        """Parties by code, name and alias, areas of control by agreement. A code or name
+        wins over another party's alias; a name two parties share is left to neither."""
+        rows = list(Party.objects.values_list("pk", "code", "name", "aliases"))
+        label = {pk: name for pk, _, name, _ in rows}
+        for rank in ("names", "aliases"):
+            found: dict[str, set[int]] = {}
+            for pk, code, name, aliases in rows:
+                for text in [code, name] if rank == "names" else aliases or []:
+                    key = name_key(str(text))
+                    if key and key not in self.parties and key not in self.party_clashes:
+                        found.setdefault(key, set()).add(pk)
+            for key, pks in found.items():
+                if len(pks) == 1:
+                    self.parties[key] = pks.pop()
+                else:
+                    self.party_clashes[key] = sorted(label[pk] for pk in pks)
+        for code, area, aliases, party_id in ControlArea.objects.filter(
+            agreement_id__in=agreement_ids
+        ).values_list("agreement__code", "name", "aliases", "party_id"):
+            for text in [area, *(aliases or [])]:
+                self.control_areas.setdefault(code, {})[name_key(str(text))] = (party_id, area)
 
     def area_named(self, admin_area: str) -> int | None:
         """The area ``admin_area`` names: by exact name or code, else by its one name key
@@ -358,17 +399,46 @@ def _quantity(row: RawRow) -> int | None:
     return int(value)
 
 
-def _party(row: RawRow, ctx: RowContext) -> tuple[int | None, str]:
-    """The party a row names (by code, name or alias) and the actor as the row names it.
-    An actor no party is known by is refused, or kept as text when the profile says so."""
+def _party(row: RawRow, ctx: RowContext, clause_id: int | None) -> tuple[int | None, str, str]:
+    """The party a row names (by code, name or alias, in any case, spacing or punctuation),
+    else the one its area of control is attributed to by the row's agreement; with the
+    actor and the area of control as the row names them. An actor or area no party is known
+    by is refused, or kept as text when the profile says so."""
     value = row.get("party")
+    area = _text(row, "control_area")
     if value in (None, ""):
-        return None, ""
+        return _controlled_by(row, ctx, clause_id, area), "", area
     actor = _text({"actor": value}, "actor")
-    party_id = ctx.parties.get(actor.lower())
+    key = name_key(actor)
+    party_id = ctx.parties.get(key)
+    if party_id is None and key in ctx.party_clashes:
+        clash = " and ".join(ctx.party_clashes[key])
+        raise RowError("party", f'"{actor[:60]}" is a name of both {clash}: give the party code')
     if party_id is None and ctx.unknown_parties != "keep":
         raise RowError("party", f'unknown party "{actor[:60]}"')
-    return party_id, actor
+    return party_id, actor, area
+
+
+def _controlled_by(row: RawRow, ctx: RowContext, clause_id: int | None, area: str) -> int | None:
+    """The side the row's agreement attributes an area of control to."""
+    if not area:
+        return None
+    agreement = (
+        ctx.clause_agreements.get(clause_id or 0)
+        or str(row.get("agreement") or "").strip()
+        or ctx.agreement_code
+        or (next(iter(ctx.covered_agreements)) if len(ctx.covered_agreements) == 1 else "")
+    )
+    known = ctx.control_areas.get(agreement, {})
+    party_id, _ = known.get(name_key(area), (None, ""))
+    if party_id is None and ctx.unknown_parties != "keep":
+        names = sorted({name for _, name in known.values()})
+        listed = f" (known: {'; '.join(names)})" if names else ""
+        raise RowError(
+            "control_area",
+            f'unknown area of control "{area[:60]}" for {agreement or "this report"}{listed}',
+        )
+    return party_id
 
 
 def _amount(row: RawRow) -> Decimal | None:
@@ -492,6 +562,76 @@ def _occurred(row: RawRow, ctx: RowContext) -> Moment:
     return occurred
 
 
+class PlaceCheck(NamedTuple):
+    admin_area: str
+    mismatch: bool
+    note: str
+
+
+def _place(
+    latitude: float | None, longitude: float | None, admin_area: str, place_name: str
+) -> PlaceCheck:
+    """The row's place against the shipped boundaries and gazetteer (docs/geography.md): an
+    admin-1 named in any spelling is written in its one form, a blank admin area is filled
+    from the coordinates (or from a place name only one admin-1 has), and coordinates that
+    lie in another admin-1 than the row names are flagged in words; the row is kept."""
+    named = admin1_named(admin_area) if admin_area else None
+    if latitude is None or longitude is None:
+        if named is None and not admin_area and place_name:
+            named = _place_admin1(place_name)
+        return PlaceCheck(named.name if named is not None else admin_area, False, "")
+    at = admin1_at(latitude, longitude)
+    if at is None:
+        return PlaceCheck(named.name if named is not None else admin_area, False, "")
+    notes = []
+    if named is not None and named.code != at.code:
+        notes.append(
+            f"coordinates {_point(latitude, longitude)} lie in {at.name}, not {named.name} as named"
+        )
+    if place_name and (far := _place_far(place_name, at, latitude, longitude)):
+        place, km = far
+        notes.append(
+            f"{place_name} is in {admin1(place.admin1).name}, {km:.0f} km from the "
+            f"coordinates {_point(latitude, longitude)} in {at.name}"
+        )
+    area = named.name if named is not None else admin_area or at.name
+    note = "; ".join(notes)
+    return PlaceCheck(area, bool(notes), note if len(note) <= 300 else note[:299] + "…")
+
+
+def _point(latitude: float, longitude: float) -> str:
+    return f"{round(latitude, 4):g}, {round(longitude, 4):g}"
+
+
+def _place_far(
+    place_name: str, at: Admin1, latitude: float, longitude: float
+) -> tuple[Place, float] | None:
+    """The nearest place of that name in the point's country, when every such place lies in
+    one other admin-1 and none is within NEAR_KM of the point."""
+    places, region = _places_in_one_admin1(place_name, at.country)
+    if region is None or region == at.code:
+        return None
+    km, nearest = min(
+        (distance_km(latitude, longitude, p.latitude, p.longitude), i) for i, p in enumerate(places)
+    )
+    return (places[nearest], km) if km > NEAR_KM else None
+
+
+@lru_cache(maxsize=4096)
+def _places_in_one_admin1(place_name: str, country: str) -> tuple[tuple[Place, ...], str | None]:
+    """The places of that name in the country, and their admin-1 when they share one."""
+    places = tuple(places_named(place_name, countries=(country,)))
+    regions = {place.admin1 for place in places}
+    return places, regions.pop() if len(regions) == 1 and "" not in regions else None
+
+
+@lru_cache(maxsize=4096)
+def _place_admin1(place_name: str) -> Admin1 | None:
+    """The admin-1 of a place name when every place of that name lies in the same one."""
+    regions = {place.admin1 for place in places_named(place_name)}
+    return admin1(regions.pop()) if len(regions) == 1 and "" not in regions else None
+
+
 def _scope(
     ctx: RowContext,
     clause_id: int | None,
@@ -548,12 +688,13 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
             "to_latitude" if to_latitude is None else "to_longitude",
             "to_latitude and to_longitude come together",
         )
-    admin_area = _text(row, "admin_area")
+    sent_area = _text(row, "admin_area")
     place_name = _text(row, "place_name")
+    admin_area, place_mismatch, place_note = _place(latitude, longitude, sent_area, place_name)
     area_id = ctx.area_named(admin_area)
     clause_id = _clause(row, ctx, kind, occurred, area_id)
     scope = _scope(ctx, clause_id, occurred, (latitude, longitude, area_id, admin_area, place_name))
-    party_id, actor = _party(row, ctx)
+    party_id, actor, control_area = _party(row, ctx, clause_id)
     verification = str(row.get("verification_status") or "unverified").strip().lower()
     if verification not in VERIFICATION:
         raise RowError(
@@ -567,6 +708,10 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
     if row.get("id") not in (None, ""):
         attributes = {**attributes, "id": str(row["id"])[:200]}
     attributes = {k: _json_value(v) for k, v in attributes.items()}
+    if sent_area and sent_area != admin_area:
+        attributes["admin_area_as_sent"] = sent_area
+    if control_area:
+        attributes["control_area"] = control_area
     if len(str(attributes)) > MAX_ATTRIBUTES_CHARS:
         raise RowError("attributes", f"are longer than {MAX_ATTRIBUTES_CHARS} characters")
     for value in attributes.values():
@@ -602,4 +747,6 @@ def validate_row(row: RawRow, ctx: RowContext) -> ValidRow:
         to_place_name=_text(row, "to_place_name"),
         to_latitude=to_latitude,
         to_longitude=to_longitude,
+        place_mismatch=place_mismatch,
+        place_note=place_note,
     )

@@ -169,6 +169,8 @@ def _agreement_form(agreement, **overrides) -> dict[str, str]:
         "out_of_scope_rows": agreement.out_of_scope_rows,
         "agreementparty_set-TOTAL_FORMS": "0",
         "agreementparty_set-INITIAL_FORMS": "0",
+        "control_areas-TOTAL_FORMS": "0",
+        "control_areas-INITIAL_FORMS": "0",
         "mechanisms-TOTAL_FORMS": "0",
         "mechanisms-INITIAL_FORMS": "0",
         "_save": "Save",

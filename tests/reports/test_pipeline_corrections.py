@@ -141,7 +141,9 @@ def test_clause_is_found_by_category_and_area(world, observer_a, ceasefire_by_ar
 
 
 def test_ambiguous_category_is_a_row_error(world, observer_a, ceasefire_by_area):
-    document = _report(0, observations=[_by_category(admin_area="Donetsk"), _by_category()])
+    # Without coordinates: those of _observation lie in Donetsk oblast and would decide.
+    nowhere = _by_category(latitude=None, longitude=None)
+    document = _report(0, observations=[_by_category(admin_area="Donetsk"), nowhere])
     payload = _ingest(_body(document), sender=observer_a)
     assert payload.state == State.REJECTED
     assert payload.errors == [

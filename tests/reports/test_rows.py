@@ -61,7 +61,7 @@ def test_full_row_becomes_column_values(ctx, world):
         "occurred_on": dt.date(2025, 3, 1),
         "date_only": False,
         "place_name": "Shyrokyne",
-        "admin_area": "Donetsk",
+        "admin_area": "Donetsk oblast",  # the gazetteer's form; as sent in attributes
         "area_id": None,
         "latitude": 47.1,
         "longitude": 37.5,
@@ -73,7 +73,7 @@ def test_full_row_becomes_column_values(ctx, world):
         "source_reliability": "B",
         "information_credibility": 2,
         "verification_status": "corroborated",
-        "attributes": {"reported_at": "2025-03-02", "id": "EV-7"},
+        "attributes": {"reported_at": "2025-03-02", "id": "EV-7", "admin_area_as_sent": "Donetsk"},
         "outside_period": False,
         "outside_area": False,
         "scope_note": "",
