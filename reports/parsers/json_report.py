@@ -34,6 +34,7 @@ ROW_FIELDS = {
     "to_place_name",
     "to_latitude",
     "to_longitude",
+    "control_area",
     "kind",
     "clause",
     "agreement",

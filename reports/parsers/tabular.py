@@ -20,6 +20,13 @@ HXL_FIELDS: list[tuple[str, frozenset[str], str]] = [
     ("#event", frozenset({"code"}), "attributes.event_code"),
     ("#description", frozenset(), "description"),
     ("#loc", frozenset({"name"}), "place_name"),
+    # A movement's destination, as the exports write it (reports.formats).
+    ("#loc", frozenset({"name", "dest"}), "to_place_name"),
+    ("#geo", frozenset({"lat", "dest"}), "to_latitude"),
+    ("#geo", frozenset({"lon", "dest"}), "to_longitude"),
+    ("#indicator", frozenset({"amount"}), "amount"),
+    ("#indicator", frozenset({"unit"}), "unit"),
+    ("#x_control_area", frozenset(), "control_area"),
     ("#adm1", frozenset({"name"}), "admin_area"),
     ("#adm2", frozenset({"name"}), "attributes.adm2"),
     ("#geo", frozenset({"lat"}), "latitude"),

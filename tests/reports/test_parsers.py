@@ -258,6 +258,13 @@ HXL_TAGS = {
     "#indicator +num": "quantity",
     "#severity": "severity",
     "#x_weather +wind": "attributes.x_weather+wind",
+    # What the exports write for a movement and a measured amount reads back (issue 15).
+    "#loc +name +dest": "to_place_name",
+    "#geo +lat +dest": "to_latitude",
+    "#geo +lon +dest": "to_longitude",
+    "#indicator +amount": "amount",
+    "#indicator +unit": "unit",
+    "#x_control_area": "control_area",
 }
 
 
