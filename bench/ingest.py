@@ -176,9 +176,9 @@ def preview_xlsx(mission, rows: int, path: Path) -> tuple[float, int]:
     """Seconds to preview (dry-run) a ``rows``-row XLSX of the mission's spreadsheet, read
     through BENCH_PROFILE, and the rows the preview would store."""
     from openpyxl import Workbook
-    from reports.ingest.preview import preview_file
 
     from demo.loadgen import payload_bodies
+    from reports.ingest.preview import preview_file
     from reports.profiles.registry import profile_params
     from reports.profiles.spec import from_mapping
 
@@ -200,7 +200,7 @@ def preview_xlsx(mission, rows: int, path: Path) -> tuple[float, int]:
     preview = preview_file(body=data, format="xlsx", params=params, mission=mission)
     seconds = time.perf_counter() - started
     figures = preview.as_dict()
-    stored = figures.get("totals", {}).get("stored", figures.get("stored"))
+    stored = figures["totals"]["would_store"]
     return seconds, int(stored or 0)
 
 
