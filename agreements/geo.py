@@ -2,6 +2,9 @@
 
 from typing import Any
 
+import shapely
+import shapely.geometry
+
 
 def _ring_problem(ring: Any) -> str | None:
     if not isinstance(ring, list) or len(ring) < 4:
@@ -42,7 +45,6 @@ def geometry_problem(geometry: Any) -> str | None:
     return None
 
 
-Ring = tuple[tuple[float, float], ...]
 Box = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
 
@@ -61,49 +63,24 @@ def box_within(inner: Box, outer: Box) -> bool:
     )
 
 
-def _ring_contains(ring: Ring, lon: float, lat: float) -> bool:
-    """Even-odd ray casting towards east; a point on an edge may fall either way."""
-    inside = False
-    x1, y1 = ring[-1]
-    for x2, y2 in ring:
-        if (y1 > lat) != (y2 > lat) and lon < (x1 - x2) * (lat - y2) / (y1 - y2) + x2:
-            inside = not inside
-        x1, y1 = x2, y2
-    return inside
-
-
 class Shape:
-    """A Polygon or MultiPolygon prepared for many point tests: rings as tuples, each polygon
-    with its bounding box, so most points are answered by a box comparison."""
+    """A Polygon or MultiPolygon prepared for many point tests (shapely, GEOS): a box
+    comparison first, then a prepared point-in-polygon test that honours holes."""
 
-    __slots__ = ("box", "polygons")
+    __slots__ = ("box", "geometry")
 
     def __init__(self, geometry: dict[str, Any]) -> None:
-        coordinates = geometry["coordinates"]
-        polygons = [coordinates] if geometry["type"] == "Polygon" else coordinates
-        self.polygons: list[tuple[Box, Ring, tuple[Ring, ...]]] = []
-        for polygon in polygons:
-            outer, *holes = (tuple((float(p[0]), float(p[1])) for p in ring) for ring in polygon)
-            lons, lats = [p[0] for p in outer], [p[1] for p in outer]
-            box = (min(lons), min(lats), max(lons), max(lats))
-            self.polygons.append((box, outer, tuple(holes)))
-        self.box: Box = (
-            min(p[0][0] for p in self.polygons),
-            min(p[0][1] for p in self.polygons),
-            max(p[0][2] for p in self.polygons),
-            max(p[0][3] for p in self.polygons),
-        )
+        self.geometry = shapely.geometry.shape(geometry)
+        shapely.prepare(self.geometry)
+        min_lon, min_lat, max_lon, max_lat = self.geometry.bounds
+        self.box: Box = (min_lon, min_lat, max_lon, max_lat)
 
     def contains(self, lon: float, lat: float) -> bool:
-        """Whether the point lies in one of the polygons and in none of that one's holes."""
+        """Whether the point lies in the shape (in a polygon, in none of its holes); a point
+        on an edge counts as inside."""
         if not box_contains(self.box, lon, lat):
             return False
-        return any(
-            box_contains(box, lon, lat)
-            and _ring_contains(outer, lon, lat)
-            and not any(_ring_contains(hole, lon, lat) for hole in holes)
-            for box, outer, holes in self.polygons
-        )
+        return bool(shapely.intersects_xy(self.geometry, lon, lat))
 
 
 def shape_of(geometry: Any) -> Shape | None:

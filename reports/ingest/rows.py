@@ -31,7 +31,7 @@ from core.days import day_in, zone_or_utc
 from reports.ingest.dates import DateProblem, Moment, check_not_future, read_moment
 from reports.models import Observation, ObserverMission
 from reports.parsers.base import RawRow
-from reports.parsers.text import refusal, value_problem
+from reports.parsers.text import control_character, refusal, value_problem
 
 MAX_TEXT = {
     "description": 10_000,
@@ -529,9 +529,34 @@ def _json_value(value: object) -> object:
     return value
 
 
+def _row_texts(row: RawRow) -> list[str] | None:
+    """Every key and text of a row whose values are flat (attributes one level deep), or
+    None when something is nested deeper or not text-keyed: then each value is walked."""
+    texts: list[str] = []
+    for name, value in row.items():
+        texts.append(name)
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str) or isinstance(item, dict | list):
+                    return None
+                texts.append(key)
+                if isinstance(item, str):
+                    texts.append(item)
+        elif isinstance(value, list):
+            return None
+    return texts
+
+
 def _check_text(row: RawRow) -> None:
     """Control characters anywhere in the row, keys included, before any value is quoted
     back in a message (PostgreSQL refuses NUL in text, so it must never reach a column)."""
+    texts = _row_texts(row)
+    # One search over the whole row (tab is allowed, so joining adds nothing refused); the
+    # value that holds a refused character is found below only when there is one.
+    if texts is not None and control_character("\t".join(texts)) is None:
+        return
     for name, value in row.items():
         if problem := value_problem(name):
             raise RowError("row", f"a field name {refusal(problem)}")

@@ -30,9 +30,26 @@ def xml_parser(start: Callable, end: Callable | None = None, text: Callable | No
     """An expat parser reporting local names (namespaces dropped), text in large pieces."""
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text, parser.buffer_size = True, 1 << 16
-    parser.StartElementHandler = lambda name, attrs: start(_local(name), attrs)
+    # A sheet names a handful of elements millions of times: each qualified name is split
+    # once (up to a bound, so a hostile file of endless distinct names cannot grow it).
+    names: dict[str, str] = {}
+
+    def local(name: str) -> str:
+        found = _local(name)
+        if len(names) < 256:
+            names[name] = found
+        return found
+
+    def on_start(name: str, attrs: dict) -> None:
+        start(names.get(name) or local(name), attrs)
+
+    parser.StartElementHandler = on_start
     if end is not None:
-        parser.EndElementHandler = lambda name: end(_local(name))
+
+        def on_end(name: str) -> None:
+            end(names.get(name) or local(name))
+
+        parser.EndElementHandler = on_end
     if text is not None:
         parser.CharacterDataHandler = text
     parser.StartDoctypeDeclHandler = _refuse_doctype

@@ -9,6 +9,7 @@ before it is held.
 import datetime as dt
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from openpyxl.utils.datetime import (
@@ -85,10 +86,10 @@ class SheetReader:
 
     def _start_cell(self, attrs: dict) -> None:
         reference = attrs.get("r")
-        match = _REFERENCE.match(reference) if reference else None
-        if reference and match is None:
-            raise ValueError(f'"{reference[:20]}" is not a cell reference')
-        self.column = _column_number(match[1]) if match else self.column + 1
+        if reference:
+            self.column = _column_of(reference)
+        else:
+            self.column += 1
         self.cell_type, self.style = attrs.get("t", "n"), attrs.get("s", "")
         self.pieces, self.size = [], 0
 
@@ -132,7 +133,7 @@ class SheetReader:
             return bool(int(text))
         if kind == "d":
             return from_ISO8601(text)
-        number = float(text) if any(c in text for c in ".eE") else int(text)
+        number = float(text) if "." in text or "e" in text or "E" in text else int(text)
         return self._dated(number)
 
     def _dated(self, number: float) -> float | dt.datetime | dt.timedelta | str:
@@ -146,6 +147,15 @@ class SheetReader:
             return "#VALUE!"  # as openpyxl: a date serial no calendar holds
 
 
+def _column_of(reference: str) -> int:
+    """The column number of a cell reference ("AB12" -> 28); ValueError when it is not one."""
+    match = _REFERENCE.match(reference)
+    if match is None:
+        raise ValueError(f'"{reference[:20]}" is not a cell reference')
+    return _column_number(match[1])
+
+
+@lru_cache(maxsize=16_384)  # a sheet names the same few columns in every row
 def _column_number(letters: str) -> int:
     number = 0
     for letter in letters:
