@@ -92,9 +92,30 @@ class ObservationInline(admin.StackedInline):
         "description",
         ("source", "source_reliability", "information_credibility", "verification_status"),
         "evidence_urls",
+        ("counted_on", "actor"),
+        ("amount", "unit", "to_place_name"),
         "scope_note",
+        "place_note",
     ]
-    readonly_fields = ["scope_note"]
+    # What an import read from a file: shown, not typed here.
+    readonly_fields = [
+        "counted_on",
+        "actor",
+        "amount",
+        "unit",
+        "to_place_name",
+        "scope_note",
+        "place_note",
+    ]
+
+    @admin.display(description="counts on")
+    def counted_on(self, obj) -> str:
+        """The calendar day the observation counts on; a date sent without a time is that
+        day, whatever its instant reads in UTC above."""
+        if obj is None or obj.occurred_on is None:
+            return "-"
+        day = obj.occurred_on.strftime("%-d %b %Y")
+        return f"{day} (sent as a date, without a time)" if obj.date_only else day
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "clause":
@@ -531,7 +552,16 @@ class ImportProfileForm(forms.ModelForm):
         model = ImportProfile
         fields = ["code", "name", "mission", "description", "definition"]
         widgets = {
-            "definition": forms.Textarea(attrs={"rows": 24, "cols": 90, "spellcheck": "false"})
+            "definition": forms.Textarea(
+                attrs={
+                    "rows": 24,
+                    "cols": 90,
+                    "spellcheck": "false",
+                    # YAML is read by its indentation: a fixed-width font shows it.
+                    "style": "font-family: ui-monospace, Menlo, Consolas, monospace; "
+                    "width: 100%; max-width: 60em",
+                }
+            )
         }
 
     def clean(self):

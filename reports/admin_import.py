@@ -319,9 +319,15 @@ class ProfileBuildForm(forms.Form):
     def _initial_from(self, spec: ProfileSpec | None) -> None:
         spec = spec or from_mapping({})
         columns = {k.strip().lower(): v for k, v in spec.columns.items()}
+        taken: set[str] = set()
         for name, header, tag in self.column_names:
             target = columns.get(header.lower()) or columns.get(tag.lower())
-            target = target or _default(header, tag)
+            if not target:
+                # A guess from the header or the hashtag: never a field already guessed for
+                # an earlier column (two #date columns: the first one dates the rows).
+                target = _default(header, tag)
+                target = KEEP if target in taken else target
+            taken.add(target)
             self.initial[name] = KEEP if target.startswith("attributes.") else target
         for key, value in spec.constants.items():
             if f"set_{key}" in self.fields:
@@ -337,6 +343,23 @@ class ProfileBuildForm(forms.Form):
         )
         if "sheet" in self.fields:
             self.initial["sheet"] = self.head.sheet
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        seen: dict[str, str] = {}
+        for name, header, tag in self.column_names:
+            target = data.get(name)
+            if not target or target == KEEP:
+                continue
+            if target in seen:
+                self.add_error(
+                    name,
+                    f'"{seen[target]}" goes to {target} too: choose one of the two and keep '
+                    "the other as an attribute",
+                )
+            else:
+                seen[target] = header or tag
+        return data
 
     def mapping(self, base: ProfileSpec | None) -> dict[str, Any]:
         """The profile the form says, over ``base`` (its values, hxl and format kept)."""

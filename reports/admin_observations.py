@@ -54,11 +54,17 @@ class AttributedFilter(admin.SimpleListFilter):
     parameter_name = "unattributed"
 
     def lookups(self, request, model_admin):
-        return [("true", "None (actor kept as text)"), ("false", "Attributed")]
+        return [
+            ("true", "No party"),
+            ("actor", "No party, the actor kept as text"),
+            ("false", "Attributed to a party"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() in ("true", "false"):
             return queryset.filter(party__isnull=self.value() == "true")
+        if self.value() == "actor":
+            return queryset.filter(party__isnull=True).exclude(actor="")
         return queryset
 
 

@@ -179,11 +179,23 @@ def preview_file(
         header = header_read(payload=payload, header=parsed.header)
         preview.notes.extend(_report_notes(header, preview.refusal))
         _Counting(preview, parsed, header, max(0, min(sample, SAMPLE_MAX)), progress).run()
+        if any(
+            p.field == "clause" and "must name the clause" in p.message for p in preview.problems
+        ):
+            preview.notes.append(CLAUSE_HINT)
     except PayloadProblem as problem:
         preview.refusal.append(f"file: {problem}")
     except PayloadRejected as rejected:
         preview.refusal.extend(rejected.errors)
     return preview
+
+
+# Where to say it once when a file's rows do not name their clause (it is one for all).
+CLAUSE_HINT = (
+    "Rows that must name a clause do not. When one clause holds for the whole file, give it "
+    'once: on the import page, "Adjust the columns" then "The same for every row": Clause; '
+    "on the command line, --set clause=REF; in a profile, set: {clause: REF}."
+)
 
 
 def _report_notes(header: ReportHeader, refusal: list[str]) -> list[str]:

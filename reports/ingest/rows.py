@@ -615,9 +615,12 @@ def _place(
         )
     if place_name and (far := _place_far(place_name, at, latitude, longitude)):
         place, km = far
+        where = admin1(place.admin1).name
         notes.append(
-            f"{place_name} is in {admin1(place.admin1).name}, {km:.0f} km from the "
-            f"coordinates {_point(latitude, longitude)} in {at.name}"
+            f"{place_name} ({where}) is {km:.0f} km from them"
+            if notes
+            else f"{place_name} is in {where}, {km:.0f} km from the coordinates "
+            f"{_point(latitude, longitude)} in {at.name}"
         )
     area = named.name if named is not None else admin_area or at.name
     note = "; ".join(notes)

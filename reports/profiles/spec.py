@@ -363,6 +363,7 @@ def from_yaml(text: str, *, code: str = "") -> ProfileSpec:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ProfileProblem(f"{_where(code)}the YAML cannot be read{line}: {exc}") from None
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProfileProblem(f"{_where(code)}the YAML cannot be read: {where}{problem}") from None
     return from_mapping(data or {}, code=code)

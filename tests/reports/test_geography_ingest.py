@@ -192,3 +192,11 @@ def test_a_movement_exports_as_a_line_and_a_lone_end_as_a_point(minsk, observer_
     first = features[0]["properties"]
     assert (first["amount"], first["unit"], first["to_place_name"]) == ("31250.5", "t", "Istanbul")
     assert first["admin_area"] == "Odesa oblast"
+
+
+def test_a_row_wrong_both_ways_says_each_thing_once():
+    from reports.ingest.rows import _place
+
+    check = _place(49.9935, 36.2304, "Donetsk oblast", "Horlivka")
+    assert check.mismatch
+    assert check.note == f"{MISGEOCODED}; Horlivka (Donetsk oblast) is 229 km from them"

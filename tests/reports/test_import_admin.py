@@ -399,3 +399,30 @@ def test_adjusting_a_profile_keeps_what_the_form_does_not_show(client_for, admin
     profile_yaml = page.context["profile_yaml"]
     assert "unit: t" in profile_yaml and "sighting: incident" in profile_yaml
     assert "Status: attributes.Status" in profile_yaml
+
+
+def test_two_date_columns_are_not_both_guessed_to_date_the_rows_nor_accepted_so(
+    client_for, administrator, world
+):
+    client = client_for(administrator)
+    corridor = (PATROLS.parent / "corridor-inspections.csv").read_bytes()
+    response = _start(client, world.mission_a, corridor, name="corridor.csv", profile="build")
+    form = client.get(response["Location"])
+    columns = {bf.label: bf for bf, _, _ in form.context["columns"]}
+    departed = columns["Departed #date +departure"]
+    inspected = columns["Inspected #date +inspection"]
+    # Both carry #date: only the first is guessed to date the rows, the other is kept.
+    assert (departed.value(), inspected.value()) == ("occurred_at", "")
+
+    page = client.post(
+        f"{BUILD}?staged={_staged(response)}",
+        {
+            departed.name: "occurred_at",
+            inspected.name: "occurred_at",
+            "header_row": "1",
+            "unknown_parties": "reject",
+        },
+    )
+
+    assert page.status_code == 200
+    assert "goes to occurred_at too" in unescape(page.content.decode())

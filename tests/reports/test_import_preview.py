@@ -411,3 +411,21 @@ def test_api_dry_run_for_another_mission_is_refused(client_for, observer_a, worl
     response = _upload(client_for(observer_a), clean_patrols(), mission="mission-b", dry_run="1")
 
     assert response.status_code == 403
+
+
+def test_rows_without_their_clause_are_told_where_to_give_one_for_the_whole_file(world):
+    from reports.ingest.preview import CLAUSE_HINT
+
+    body = b"kind,occurred_at\nviolation,2025-03-01T10:00:00Z\nviolation,2025-03-01T11:00:00Z\n"
+    params = {"mission": world.mission_a.code, "external_id": "x", "agreement": "test-ceasefire"}
+    preview = preview_file(body=body, format="csv", params=params, mission=world.mission_a)
+    assert not preview.accepted
+    assert [p.field for p in preview.problems] == ["clause", "clause"]
+    assert CLAUSE_HINT in preview.notes
+    clean = preview_file(
+        body=body.replace(b"kind,", b"clause,kind,").replace(b"\nviolation", b"\n1,violation"),
+        format="csv",
+        params=params,
+        mission=world.mission_a,
+    )
+    assert clean.accepted and CLAUSE_HINT not in clean.notes

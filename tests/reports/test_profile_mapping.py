@@ -583,3 +583,12 @@ def test_xlsx_sheet_named_in_the_profile_is_the_payloads_sheet():
     parsed = parse_xlsx(README_BOOK, params)
     assert parsed.sheet == "Inspections"
     assert parsed.row_label(12) == "sheet Inspections, row 12"
+
+
+def test_a_profile_whose_yaml_cannot_be_read_says_where_in_plain_words():
+    with pytest.raises(ProfileProblem) as caught:
+        from_yaml("columns:\n  Date: occurred_at\n  Place: place_name: x\n", code="bad")
+    assert str(caught.value) == (
+        'profile "bad": the YAML cannot be read: line 3, column 20: '
+        "mapping values are not allowed here"
+    )

@@ -184,3 +184,22 @@ def test_a_real_file_stores_the_same_exact_rows_by_command_and_by_admin(
         assert Counter(row[0] for row in by_command) == case["kinds"]
     for attributes in (row[-1] for row in by_command):
         assert (case["kept"] or set()) <= set(attributes)
+
+
+def test_the_report_page_shows_the_day_a_date_only_row_counts_on_and_what_the_file_said():
+    import datetime as dt
+
+    from django.contrib import admin
+
+    from reports.admin import ObservationInline
+
+    inline = ObservationInline(Observation, admin.site)
+    row = Observation(
+        occurred_at=dt.datetime(2022, 2, 14, 22, 0, tzinfo=dt.UTC),
+        occurred_on=dt.date(2022, 2, 15),
+        date_only=True,
+    )
+    assert inline.counted_on(row) == "15 Feb 2022 (sent as a date, without a time)"
+    row.date_only = False
+    assert inline.counted_on(row) == "15 Feb 2022"
+    assert {"actor", "amount", "unit", "to_place_name", "place_note"} <= set(inline.readonly_fields)
