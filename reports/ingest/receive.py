@@ -79,7 +79,8 @@ def payload_enqueue(*, payload_id: int) -> bool:
 
 def payloads_requeue(*, older_than: dt.timedelta | None = None) -> int:
     """Re-ring for payloads never picked up, or whose claim expired (the worker died)."""
-    older_than = older_than or dt.timedelta(seconds=settings.INGEST_REQUEUE_AFTER)
+    if older_than is None:  # not `or`: timedelta(0), "every one now", is falsy
+        older_than = dt.timedelta(seconds=settings.INGEST_REQUEUE_AFTER)
     now = timezone.now()
     stale = InboundPayload.objects.filter(
         Q(state=State.RECEIVED, received_at__lt=now - older_than) | claim_lapsed(now)

@@ -16,7 +16,8 @@ from django.db.models import Count
 from agreements.models import Party
 from reports.models import InboundPayload, Observation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A minute of one core's work: it takes turns with the other heavy tests.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("big-payloads")]
 ROWS = 100_000
 # The header and hashtag rows of the small export beside the other real-shaped files.
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "imports" / "acled-ukraine-2025.csv"

@@ -118,6 +118,18 @@ def test_requeue_finds_forgotten_and_abandoned_payloads(world, settings, monkeyp
     assert fresh.pk not in rung
 
 
+def test_requeue_with_no_age_rings_every_waiting_payload_now(world, monkeypatch):
+    """``older_than=timedelta(0)`` means now (a zero timedelta is falsy: it once fell back
+    to INGEST_REQUEUE_AFTER, and a payload waited a minute after its broker came back)."""
+    rung: list[int] = []
+    monkeypatch.setattr(receive, "payload_enqueue", lambda *, payload_id: rung.append(payload_id))
+    fresh = _stored()
+
+    assert payloads_requeue() == 0
+    assert payloads_requeue(older_than=dt.timedelta(0)) == 1
+    assert rung == [fresh.pk]
+
+
 def test_transient_fault_releases_the_claim_for_a_retry(world, observer_a, monkeypatch):
     def flaky(body, params):
         raise OperationalError("server closed the connection unexpectedly")

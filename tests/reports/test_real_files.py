@@ -2,6 +2,7 @@
 once through the command line and once through the admin's import pages: the same exact
 observations either way, and nothing a file held is lost without a word."""
 
+import csv
 import io
 from collections import Counter
 from pathlib import Path
@@ -114,7 +115,7 @@ def _rows(payload: InboundPayload) -> list[tuple]:
     assert payload.state == InboundPayload.State.DONE, payload.errors
     return [
         (o.kind, o.clause_id, o.party_id, o.actor, o.occurred_at, o.occurred_on, o.amount,
-         o.unit, o.place_name, o.admin_area, o.latitude, o.attributes)
+         o.unit, o.place_name, o.admin_area, o.latitude, o.place_mismatch, o.attributes)
         for o in Observation.objects.filter(report=payload.report).order_by("sequence")
     ]  # fmt: skip
 
@@ -131,7 +132,7 @@ def _by_command(case: dict, world, tmp_path) -> InboundPayload:
         "--mission",
         world.mission_a.code,
         "--agreement",
-        "test-ceasefire",
+        case.get("agreement", "test-ceasefire"),
         "--profile",
         str(profile),
         "--here",
@@ -151,7 +152,7 @@ def _by_admin(case, world, client, capture) -> InboundPayload:
         {
             "file": SimpleUploadedFile(case["file"], _body(case)),
             "mission": str(world.mission_a.pk),
-            "agreement": "test-ceasefire",
+            "agreement": case.get("agreement", "test-ceasefire"),
             "profile": "mission-profile",
             "format": "",
             "external_id": "by-admin",
@@ -203,3 +204,46 @@ def test_the_report_page_shows_the_day_a_date_only_row_counts_on_and_what_the_fi
     row.date_only = False
     assert inline.counted_on(row) == "15 Feb 2022"
     assert {"actor", "amount", "unit", "to_place_name", "place_note"} <= set(inline.readonly_fields)
+
+
+# Minsk II files: a mis-geocoded row, and actors in many spellings and languages.
+MINSK_CASES = {
+    "mis-geocoded-rows": {
+        "file": "geo_misgeocoded.csv",
+        "profile": "name: SMM log\n",
+        "flagged": 2,
+    },
+    "actors-in-many-spellings": {
+        "file": "parties_actors.csv",
+        "profile": "name: Actors\nunknown_parties: keep\n",
+        "flagged": 0,
+    },
+}
+
+
+@pytest.mark.parametrize("name", MINSK_CASES)
+def test_a_minsk_ii_file_stores_the_same_rows_by_command_and_by_admin_and_loses_none(
+    name, world, client_for, observer_a, tmp_path, django_capture_on_commit_callbacks
+):
+    import agreements
+    from agreements.loader import agreement_load_file
+    from agreements.models import VerificationMechanism
+
+    agreement_load_file(path=Path(agreements.__file__).parent / "data" / "minsk-ii.yaml")
+    smm = VerificationMechanism.objects.get(agreement__code="minsk-ii", code="osce-smm")
+    world.mission_a.mechanisms.add(smm)
+    case = {**MINSK_CASES[name], "agreement": "minsk-ii"}
+    sent = [row for row in csv.DictReader(io.StringIO(_body(case).decode())) if any(row.values())]
+
+    by_command = _rows(_by_command(case, world, tmp_path))
+    by_admin = _rows(
+        _by_admin(case, world, client_for(observer_a), django_capture_on_commit_callbacks)
+    )
+
+    assert by_admin == by_command
+    assert len(by_command) == len(sent)  # every row of the file, none lost
+    assert sum(row[11] for row in by_command) == case["flagged"]
+    # Each actor the file names is kept: as a party, or as the text the file wrote.
+    for stored, row in zip(by_command, sent, strict=True):
+        if row.get("party"):
+            assert stored[2] is not None or stored[3] == row["party"], row
