@@ -10,6 +10,11 @@ from django.db.models import Q
 from core.history import AuditedRecords
 
 
+def names_list(value: object) -> bool:
+    """Whether an ``aliases`` value is what it must be: a list of non-blank names."""
+    return isinstance(value, list) and all(isinstance(name, str) and name.strip() for name in value)
+
+
 class Party(models.Model):
     class Kind(models.TextChoices):
         BELLIGERENT = "belligerent", "Belligerent"
@@ -45,9 +50,7 @@ class Party(models.Model):
         return self.name
 
     def clean(self) -> None:
-        if not isinstance(self.aliases, list) or not all(
-            isinstance(alias, str) and alias.strip() for alias in self.aliases
-        ):
+        if not names_list(self.aliases):
             raise ValidationError(
                 {"aliases": 'A list of names, e.g. ["ЗСУ", "Forces of Ukraine"].'}
             )
@@ -112,10 +115,7 @@ class Area(models.Model):
 
             if problem := geometry_problem(self.geometry):
                 errors["geometry"] = problem
-        aliases = self.aliases
-        if not isinstance(aliases, list) or not all(
-            isinstance(alias, str) and alias.strip() for alias in aliases
-        ):
+        if not names_list(self.aliases):
             errors["aliases"] = 'A list of names, e.g. ["Donetska oblast", "Донецкая область"].'
         if errors:
             raise ValidationError(errors)
@@ -249,9 +249,7 @@ class ControlArea(models.Model):
         return f"{self.name} → {self.party}"
 
     def clean(self) -> None:
-        if not isinstance(self.aliases, list) or not all(
-            isinstance(alias, str) and alias.strip() for alias in self.aliases
-        ):
+        if not names_list(self.aliases):
             raise ValidationError({"aliases": 'A list of names, e.g. ["GCA"].'})
 
 
