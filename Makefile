@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo demo-reset lint worker beat bench-ingest clean
+.PHONY: run test install migrate demo demo-reset lint worker beat bench-ingest clean vendor
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,13 @@ beat: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# Front-end files from the npm registry (versions pinned in package.json / package-lock.json),
+# copied into the tree so that `make run` and `make test` need no Node.js.
+vendor:
+	npm ci --no-audit --no-fund
+	rm -rf monitor/static/vendor/leaflet && mkdir -p monitor/static/vendor/leaflet tests/browser/vendor
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+	  node_modules/leaflet/dist/images node_modules/leaflet/LICENSE monitor/static/vendor/leaflet/
+	cp node_modules/axe-core/axe.min.js tests/browser/vendor/axe.min.js
+	cp node_modules/axe-core/LICENSE tests/browser/vendor/LICENSE-axe-core

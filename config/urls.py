@@ -18,6 +18,10 @@ urlpatterns = [
     # The split view serves its setup script as a file: no inline script for the CSP to allow.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("scorecards/", include("monitor.urls")),
+    # The analyst's workspace (docs/explore.md): the explorer, the alert inbox, what changed.
+    path("explore/", include("monitor.explore.urls")),
+    path("alerts/", include("monitor.inbox.urls")),
+    path("changes/", include("monitor.inbox.changes_urls")),
     # For load balancers and Prometheus: plain views, no session, no throttling (ops.health).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

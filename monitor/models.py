@@ -124,6 +124,9 @@ class AlertTransition(models.Model):
         RESOLVED = "resolved", "Resolved by an analyst"
         AUTO_RESOLVED = "auto_resolved", "Resolved: the condition cleared"
         REOPENED = "reopened", "Reopened"
+        # A note on the record, the state unchanged (alert_comment); not a change of state,
+        # so the change feed and the webhooks, which publish changes of state, skip it.
+        COMMENTED = "commented", "Comment"
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="transitions")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -72,6 +72,25 @@ MATRIX: dict[str, Entry] = {
     ),
     "scorecards:party": web(lambda o: "/scorecards/parties/party-east/", PAGE_READERS),
     "scorecards:clause": web(lambda o: f"/scorecards/clauses/{o['clause'].pk}/", PAGE_READERS),
+    # The analyst's workspace (issue 16): records bounded by missions, alerts by agreements.
+    "explore:explore": web(
+        lambda o: "/explore/",
+        PAGE_READERS,
+        variants=("?agreement=test-ceasefire&kind=violation", "?party=unattributed"),
+    ),
+    "explore:export": web(
+        lambda o: "/explore/export.csv",
+        PAGE_READERS,
+        variants=("?agreement=test-ceasefire",),
+    ),
+    "explore:observation": web(
+        lambda o: f"/explore/observations/{o['observation'].pk}/",
+        MISSION_A,
+        hidden_from=frozenset({"observer_b"}),
+    ),
+    "alerts:inbox": web(lambda o: "/alerts/", PAGE_READERS, variants=("?retrospective=true",)),
+    "alerts:alert": web(lambda o: f"/alerts/{ALERT(o)}/", PAGE_READERS),
+    "changes:changes": web(lambda o: "/changes/", PAGE_READERS, variants=("?since=2025-01-01",)),
     # API: agreements (public texts)
     "api:agreement-list": api(lambda o: "/api/v1/agreements/", AGREEMENT_READERS),
     "api:agreement-detail": api(lambda o: "/api/v1/agreements/test-ceasefire/", AGREEMENT_READERS),
