@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -26,5 +28,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
+    # Browsers ask every page's site for /favicon.ico; the admin's pages name no icon.
+    path("favicon.ico", lambda request: redirect(static("favicon.svg")), name="favicon"),
     path("", RedirectView.as_view(pattern_name="scorecards:overview", permanent=False)),
 ]

@@ -177,6 +177,7 @@ MATRIX: dict[str, Entry] = {
     "healthz": Entry(lambda o: "/healthz", frozenset(EVERYONE), "open"),
     "readyz": Entry(lambda o: "/readyz", frozenset(), "open"),  # see test_probes below
     "metrics": Entry(lambda o: "/metrics", frozenset(EVERYONE), "open"),
+    "favicon": Entry(lambda o: "/favicon.ico", frozenset(EVERYONE), "open", ok=302),
 }
 
 # --- the admin: per model, who may view, add and delete; which are bounded by missions -------
