@@ -55,7 +55,7 @@ clean:
 vendor:
 	npm ci --no-audit --no-fund
 	rm -rf monitor/static/vendor/leaflet && mkdir -p monitor/static/vendor/leaflet tests/browser/vendor
-	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css \
 	  node_modules/leaflet/dist/images node_modules/leaflet/LICENSE monitor/static/vendor/leaflet/
 	cp node_modules/axe-core/axe.min.js tests/browser/vendor/axe.min.js
 	cp node_modules/axe-core/LICENSE tests/browser/vendor/LICENSE-axe-core
