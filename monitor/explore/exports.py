@@ -30,7 +30,7 @@ from agreements.models import Agreement, Clause, Party
 from monitor.explore.filters import OUTSIDE_CHOICES, UNATTRIBUTED, ExploreFilters
 from monitor.explore.filters import clause_category_label as category_label
 from monitor.views import agreements_visible_to, page
-from reports.formats import csv_stream, geojson_stream, observation_row, path, point, safe_cell
+from reports.formats import csv_stream, geojson_stream, path, point, safe_cell
 from reports.models import Observation, ObserverMission
 from reports.selectors import observations_visible_to
 
@@ -84,37 +84,108 @@ CSV_COLUMNS = [(key, header, tag) for key, header, tag, _ in COLUMNS]
 
 def export_observations(*, user, filters: ExploreFilters) -> QuerySet[Observation]:
     """The rows of a download: what ``user`` may read and ``filters`` match, oldest first."""
-    return (
-        filters.apply(observations_visible_to(user=user))
-        .select_related("report__mission", "clause__agreement", "party")
-        .order_by("occurred_at", "id")
-    )
+    return filters.apply(observations_visible_to(user=user)).order_by("occurred_at", "id")
 
 
-def export_row(o: Observation) -> dict[str, Any]:
+# What a row reads, names through joins, in one query: plain tuples, not six model objects a
+# row (reports.formats.observation_row's way cost 0.3 ms a row, 30 s for a full download).
+FIELDS = (
+    "id",
+    "report__external_id",
+    "report__filed_at",
+    "report__archival",
+    "report__mission__name",
+    "report__mission__code",
+    "clause__agreement__title",
+    "clause__agreement__short_title",
+    "clause__agreement__code",
+    "clause__agreement__time_zone",
+    "clause__reference",
+    "clause__title",
+    "kind",
+    "party__name",
+    "party__code",
+    "occurred_at",
+    "occurred_on",
+    "date_only",
+    "place_name",
+    "admin_area",
+    "latitude",
+    "longitude",
+    "to_place_name",
+    "to_latitude",
+    "to_longitude",
+    "quantity",
+    "amount",
+    "unit",
+    "actor",
+    "severity",
+    "verification_status",
+    "source_reliability",
+    "information_credibility",
+    "source",
+    "description",
+    "outside_period",
+    "outside_area",
+    "scope_note",
+    "place_mismatch",
+    "place_note",
+)
+KINDS = dict(Observation.Kind.choices)
+SEVERITIES = dict(Observation.Severity.choices)
+VERIFICATIONS = dict(Observation.Verification.choices)
+
+
+def export_rows(observations: QuerySet[Observation]) -> Iterator[dict[str, Any]]:
+    for values in observations.values_list(*FIELDS).iterator(chunk_size=CHUNK):
+        yield export_row(dict(zip(FIELDS, values, strict=True)))
+
+
+def export_row(v: dict[str, Any]) -> dict[str, Any]:
     """One observation's cells, typed (datetimes, dates, numbers, booleans): names where a
     reader reads, codes beside them."""
-    row = observation_row(o)  # the API export's row: its text fields and flags
-    agreement = o.clause.agreement if o.clause else None
-    row.update(
-        filed_at=o.report.filed_at,
-        retrospective=o.report.archival,
-        mission=o.report.mission.name,
-        mission_code=o.report.mission.code,
-        agreement=str(agreement) if agreement else None,
-        agreement_code=agreement.code if agreement else None,
-        clause_title=o.clause.title if o.clause else None,
-        kind=o.get_kind_display(),
-        party=o.party.name if o.party else None,
-        party_code=o.party.code if o.party else None,
-        occurred_at=o.occurred_at,
-        occurred_on=o.occurred_on,
-        time_zone=agreement.time_zone if agreement else None,
-        amount=o.amount.normalize() if o.amount is not None else None,
-        severity=o.get_severity_display(),
-        verification=o.get_verification_status_display(),
-    )
-    return row
+    amount = v["amount"]
+    outside = (("period", v["outside_period"]), ("area", v["outside_area"]))
+    return {
+        "id": v["id"],
+        "report": v["report__external_id"],
+        "filed_at": v["report__filed_at"],
+        "retrospective": v["report__archival"],
+        "mission": v["report__mission__name"],
+        "mission_code": v["report__mission__code"],
+        # As str(agreement): its short title, else its title.
+        "agreement": v["clause__agreement__short_title"] or v["clause__agreement__title"],
+        "agreement_code": v["clause__agreement__code"],
+        "clause": v["clause__reference"],
+        "clause_title": v["clause__title"],
+        "kind": KINDS.get(v["kind"], v["kind"]),
+        "party": v["party__name"],
+        "party_code": v["party__code"],
+        "occurred_at": v["occurred_at"],
+        "occurred_on": v["occurred_on"],
+        "time_zone": v["clause__agreement__time_zone"],
+        "date_only": v["date_only"],
+        "place_name": v["place_name"],
+        "admin_area": v["admin_area"],
+        "latitude": v["latitude"],
+        "longitude": v["longitude"],
+        "to_place_name": v["to_place_name"],
+        "to_latitude": v["to_latitude"],
+        "to_longitude": v["to_longitude"],
+        "quantity": v["quantity"],
+        "amount": amount.normalize() if amount is not None else None,
+        "unit": v["unit"],
+        "actor": v["actor"],
+        "severity": SEVERITIES.get(v["severity"], v["severity"]),
+        "verification": VERIFICATIONS.get(v["verification_status"], v["verification_status"]),
+        "grade": f"{v['source_reliability']}{v['information_credibility']}",
+        "source": v["source"],
+        "description": v["description"],
+        "outside": " and ".join(word for word, flag in outside if flag),
+        "scope_note": v["scope_note"],
+        "place_mismatch": v["place_mismatch"],
+        "place_note": v["place_note"],
+    }
 
 
 def as_text(value: Any) -> Any:
@@ -141,8 +212,8 @@ def as_cell(value: Any) -> Any:
 
 
 def text_rows(observations: QuerySet[Observation]) -> Iterator[dict[str, Any]]:
-    for o in observations.iterator(chunk_size=CHUNK):
-        yield {key: as_text(value) for key, value in export_row(o).items()}
+    for row in export_rows(observations):
+        yield {key: as_text(value) for key, value in row.items()}
 
 
 def feature(row: dict[str, Any]) -> dict[str, Any]:
@@ -175,8 +246,7 @@ def xlsx_response(
         sheet.column_dimensions[get_column_letter(number)].width = width
     sheet.append([_styled(sheet, header, bold=True) for _, header, _, _ in COLUMNS])
     sheet.append([_styled(sheet, tag, italic=True) for _, _, tag, _ in COLUMNS])
-    for o in observations.iterator(chunk_size=CHUNK):
-        row = export_row(o)
+    for row in export_rows(observations):
         sheet.append([as_cell(row[key]) for key, _, _, _ in COLUMNS])
     notes = workbook.create_sheet("About")
     notes.column_dimensions["A"].width = 22
