@@ -49,7 +49,9 @@ class Entry:
     ok: int = 200
     method: str = "get"
     hidden_from: frozenset = frozenset()  # refused as "no such object" (404 / admin redirect)
-    variants: tuple = ()  # extra query strings checked the same way (exports, print view)
+    # Extra query strings checked the same way (exports, print view); one starting with "/"
+    # is a whole path (another format of the same download).
+    variants: tuple = ()
 
 
 def api(path, allowed, **kw) -> Entry:
@@ -81,7 +83,11 @@ MATRIX: dict[str, Entry] = {
     "explore:export": web(
         lambda o: "/explore/export.csv",
         PAGE_READERS,
-        variants=("?agreement=test-ceasefire",),
+        variants=(
+            "?agreement=test-ceasefire",
+            "/explore/export.geojson?agreement=test-ceasefire",
+            "/explore/export.xlsx",
+        ),
     ),
     "explore:observation": web(
         lambda o: f"/explore/observations/{o['observation'].pk}/",
