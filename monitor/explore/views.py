@@ -6,13 +6,13 @@ Every view reads through the access policy: ``agreements_visible_to`` refuses ro
 pages, ``observations_visible_to`` bounds the rows (monitor.explore.selectors).
 """
 
-import datetime as dt
 import gzip
 from functools import lru_cache
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from core.params import ParameterError, text_param, whole_number_param
@@ -89,11 +89,13 @@ def _zone_label(name: str) -> str:
     return "UTC" if name in ("", "UTC") else name.rsplit("/", 1)[-1].replace("_", " ") + " time"
 
 
-def _local(observation) -> tuple[dt.datetime, str]:
-    """The moment in the agreement's zone (the mission's for an observation on no clause)."""
+def _local(observation) -> tuple[str, str]:
+    """The time of day in the agreement's zone (the mission's for an observation on no
+    clause), written here: the template's date filter would bring it back to UTC."""
     clause = observation.clause
     name = clause.agreement.time_zone if clause else observation.report.mission.time_zone
-    return observation.occurred_at.astimezone(_zone(name)), _zone_label(name or "UTC")
+    local = observation.occurred_at.astimezone(_zone(name))
+    return f"{local:%H:%M}", _zone_label(name or "UTC")
 
 
 def _headings(filters: ExploreFilters, sort: str) -> list[dict]:
@@ -116,9 +118,19 @@ def _headings(filters: ExploreFilters, sort: str) -> list[dict]:
     return headings
 
 
+def _without_empty(request) -> str | None:
+    """The query string without its empty parameters (what a GET form sends for the fields
+    left blank), or None when it has none: the address stays short enough to share."""
+    given = [(k, v) for k, values in request.GET.lists() for v in values]
+    kept = [(k, v) for k, v in given if v != ""]
+    return None if len(kept) == len(given) else urlencode(kept)
+
+
 @page
 def explore(request):
     agreements = agreements_visible_to(request.user)
+    if (cleaned := _without_empty(request)) is not None:
+        return redirect(request.path + (f"?{cleaned}" if cleaned else ""))
     filters = ExploreFilters.from_params(request.GET)
     sort = _sort_param(request.GET)
     number = whole_number_param(request.GET, "page", default=1, minimum=1)
