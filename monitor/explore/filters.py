@@ -13,10 +13,11 @@ Parameters (docs/explore.md):
   known_at=DATE[THH:MM] (which filings count; default: everything filed so far)
   outside=period|area|any|none (flagged outside the clause's period / area; none: the rows
   the figures count)  place_mismatch=true|false  retrospective=true|false (filed after the
-  fact: the report is archival)
+  fact: the report is archival)  within=min_lon,min_lat,max_lon,max_lat (a box on the map)
 """
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -64,6 +65,31 @@ def _text(params: Mapping[str, str], name: str) -> str:
     return value
 
 
+def box_param(params: Mapping[str, str], name: str) -> tuple[float, float, float, float] | None:
+    """``min_lon,min_lat,max_lon,max_lat`` in degrees (a box on the map), or None if absent."""
+    value = _text(params, name)
+    if not value:
+        return None
+    expected = "four numbers min_lon,min_lat,max_lon,max_lat, e.g. 37.5,47.8,38.2,48.3"
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in value.split(","))
+    except ValueError:
+        raise ParameterError(name, expected, value) from None
+    if not all(map(math.isfinite, (min_lon, min_lat, max_lon, max_lat))):
+        raise ParameterError(name, expected, value)
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise ParameterError(name, "latitudes from -90 to 90, the smaller first", value)
+    # A map panned round the world gives longitudes past 180: the box is cut at the edges.
+    min_lon, max_lon = max(min_lon, -180.0), min(max_lon, 180.0)
+    if min_lon > max_lon:
+        raise ParameterError(name, "longitudes from -180 to 180, the smaller first", value)
+    return (min_lon, min_lat, max_lon, max_lat)
+
+
+def _utc_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
 def _boolean(params: Mapping[str, str], name: str) -> bool | None:
     value = _text(params, name).lower()
     if not value:
@@ -94,6 +120,8 @@ class ExploreFilters:
     outside: str = ""
     place_mismatch: bool | None = None
     retrospective: bool | None = None
+    # ?within=min_lon,min_lat,max_lon,max_lat: a box on the map ("show these in the table").
+    within: tuple[float, float, float, float] | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> "ExploreFilters":
@@ -131,6 +159,7 @@ class ExploreFilters:
             outside=outside,
             place_mismatch=_boolean(params, "place_mismatch"),
             retrospective=_boolean(params, "retrospective"),
+            within=box_param(params, "within"),
         )
 
     def q(self) -> Q:
@@ -151,6 +180,12 @@ class ExploreFilters:
         for lookup, value in simple.items():
             if value not in ("", None):
                 condition &= Q(**{lookup: value})
+        # The same days as a bound on the moment, which the (kind, occurred_at) index can use
+        # (occurred_on has none): a calendar day anywhere lies within a day of the UTC one.
+        if self.start:
+            condition &= Q(occurred_at__gte=_utc_midnight(self.start - dt.timedelta(days=1)))
+        if self.end:
+            condition &= Q(occurred_at__lt=_utc_midnight(self.end + dt.timedelta(days=2)))
         if self.party == UNATTRIBUTED:
             condition &= Q(party__isnull=True)
         elif self.party:
@@ -164,6 +199,14 @@ class ExploreFilters:
         for lookup, values in many.items():
             if values:
                 condition &= Q(**{lookup: list(values)})
+        if self.within is not None:
+            min_lon, min_lat, max_lon, max_lat = self.within
+            condition &= Q(
+                longitude__gte=min_lon,
+                longitude__lte=max_lon,
+                latitude__gte=min_lat,
+                latitude__lte=max_lat,
+            )
         if self.outside == "period":
             condition &= Q(outside_period=True)
         elif self.outside == "area":
@@ -204,6 +247,8 @@ class ExploreFilters:
             value = getattr(self, name)
             if value is not None:
                 pairs.append((name, "true" if value else "false"))
+        if self.within is not None:
+            pairs.append(("within", ",".join(f"{v:g}" for v in self.within)))
         return pairs
 
     def query(self, **extra: str) -> str:

@@ -89,6 +89,12 @@ MATRIX: dict[str, Entry] = {
             "/explore/export.xlsx",
         ),
     ),
+    "explore:clusters": web(
+        lambda o: "/explore/clusters.json",
+        PAGE_READERS,
+        variants=("?agreement=test-ceasefire&zoom=8&bbox=20,40,45,55", "?party=unattributed"),
+    ),
+    "explore:basemap": web(lambda o: "/explore/basemap.json", PAGE_READERS),
     "explore:observation": web(
         lambda o: f"/explore/observations/{o['observation'].pk}/",
         MISSION_A,
