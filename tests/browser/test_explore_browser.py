@@ -27,8 +27,6 @@ def test_analyst_filters_the_explorer_and_follows_a_point_to_its_evidence(
     live_server, browser_context, monkeypatch
 ):
     load_demo(monkeypatch, "analyst")
-    # The site's favicon arrives with another change; its 404 is not these pages' error.
-    browser_context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
     page = signed_in(browser_context, live_server, "analyst")
     missing = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
