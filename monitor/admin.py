@@ -13,7 +13,7 @@ from accounts.admin_mixins import AuditedAdmin, HistoryInline, RecordAdmin
 from monitor.models import Alert, AlertTransition, EvaluationRun, RuleConfig, Severity
 from monitor.rules import RULES
 from monitor.rules.base import long_date
-from monitor.selectors import alerts_of_clock, alerts_visible_to
+from monitor.selectors import alerts_of_clock, alerts_visible_to, rule_described
 from monitor.services import alert_set_state
 
 
@@ -75,16 +75,19 @@ class TransitionForm(forms.Form):
 
 @admin.register(Alert)
 class AlertAdmin(RecordAdmin):
+    # Short columns: long titles wrapped over many lines and pushed "last seen" off the
+    # screen; the full title is in the cell's tooltip and on the alert's page.
     list_display = [
-        "title",
+        "short_title",
         "rule_name",
         "severity_label",
         "state",
-        "agreement",
+        "agreement_name",
         "party",
-        "first_seen",
-        "last_seen",
+        "first_seen_day",
+        "last_seen_day",
     ]
+    list_display_links = ["short_title"]
     list_filter = [ClockFilter, RuleFilter, "severity", "state", "agreement", "party"]
     list_select_related = ["agreement", "party"]
     search_fields = ["title", "explanation"]
@@ -130,6 +133,23 @@ class AlertAdmin(RecordAdmin):
     def has_acknowledge_permission(self, request) -> bool:
         return request.user.has_perm("monitor.acknowledge_alert")
 
+    @admin.display(description="title", ordering="title")
+    def short_title(self, obj: Alert) -> str:
+        short = obj.title if len(obj.title) <= 90 else obj.title[:89].rstrip() + "…"
+        return format_html('<span title="{}">{}</span>', obj.title, short)
+
+    @admin.display(description="agreement", ordering="agreement__code")
+    def agreement_name(self, obj: Alert) -> str:
+        return obj.agreement.short_title or obj.agreement.title
+
+    @admin.display(description="first seen", ordering="first_seen")
+    def first_seen_day(self, obj: Alert) -> str:
+        return format_html('<span class="nowrap">{}</span>', f"{obj.first_seen:%d %b %Y}")
+
+    @admin.display(description="last seen", ordering="last_seen")
+    def last_seen_day(self, obj: Alert) -> str:
+        return format_html('<span class="nowrap">{}</span>', f"{obj.last_seen:%d %b %Y %H:%M}")
+
     @admin.display(description="severity", ordering="severity")
     def severity_label(self, obj: Alert) -> str:
         return Severity(obj.severity).label
@@ -146,8 +166,7 @@ class AlertAdmin(RecordAdmin):
 
     @admin.display(description="what the rule checks")
     def rule_description(self, obj: Alert) -> str:
-        rule = RULES.get(obj.rule)
-        return rule.description if rule else obj.rule
+        return rule_described(rule=obj.rule, agreement_id=obj.agreement_id)
 
     @admin.display(description="evidence")
     def evidence_list(self, obj: Alert) -> str:
@@ -265,7 +284,12 @@ class RuleConfigAdmin(AuditedAdmin):
     form = RuleConfigForm
     list_display = ["rule", "agreement", "enabled", "params", "severity", "defaults"]
     list_filter = ["rule", "enabled", "agreement"]
-    readonly_fields = ["defaults"]
+    readonly_fields = ["defaults", "checks"]
+
+    @admin.display(description="what the rule checks, with these parameters")
+    def checks(self, obj: RuleConfig) -> str:
+        rule = RULES.get(obj.rule)
+        return rule.describe(obj.params) if rule else "unknown rule"
 
     @admin.display(description="rule defaults")
     def defaults(self, obj: RuleConfig) -> str:

@@ -56,7 +56,13 @@ def _query(
     retrospective: bool,
     scope=None,
 ):
-    query = AlertTransition.objects.filter(id__gt=after).order_by("id")
+    # Comments are notes on the record, not changes of state: the feed skips them (the
+    # cursor, an id, passes over them all the same).
+    query = (
+        AlertTransition.objects.filter(id__gt=after)
+        .exclude(kind=AlertTransition.Kind.COMMENTED)
+        .order_by("id")
+    )
     if not retrospective:
         query = query.filter(alert__describes__isnull=True)
     if scope is not None:
@@ -88,7 +94,7 @@ def feed_page(
         return list(_query(*shape, agreements))
     if connection.vendor != "postgresql":
         return list(_query(*shape))
-    params: list = [after]
+    params: list = [after, AlertTransition.Kind.COMMENTED.value]
     params += [agreement] if agreement else []
     params += [min_severity] if min_severity else []
     params += [rule] if rule else []

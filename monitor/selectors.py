@@ -13,7 +13,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from accounts.access import Reader, reach_of
 from agreements.models import Agreement
 from agreements.selectors import agreements_with_figures_for
-from monitor.models import Alert, AlertTransition
+from monitor.models import Alert, AlertTransition, RuleConfig
+from monitor.rules import RULES
 from reports.models import Observation
 from reports.selectors import own_mission_ids
 
@@ -127,3 +128,13 @@ def feed_scope(*, user: Reader) -> QuerySet[Agreement, Any] | None:
     if reach_of(user).figures == "all":
         return None
     return agreements_with_figures_for(user=user).values("pk")
+
+
+def rule_described(*, rule: str, agreement_id: int) -> str:
+    """What ``rule`` checks for the agreement, with the parameters in effect there (its
+    configuration's overrides, else the defaults); the code itself for an unknown rule."""
+    found = RULES.get(rule)
+    if found is None:
+        return rule
+    config = RuleConfig.objects.filter(agreement_id=agreement_id, rule=rule).first()
+    return found.describe(config.params if config else None)

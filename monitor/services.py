@@ -470,3 +470,23 @@ def alert_set_state(*, alert: Alert, state: str, by: User, comment: str = "") ->
     transitions_recorded_on_commit([transition.pk])
     alert.refresh_from_db()
     return alert
+
+
+@transaction.atomic
+def alert_comment(*, alert: Alert, by: User, comment: str) -> AlertTransition:
+    """A note on an alert's record, its state unchanged (a COMMENTED transition, which the
+    change feed and the webhooks skip: they publish changes of state)."""
+    if not comment.strip():
+        raise ValidationError("Write the comment: an empty one records nothing.")
+    _lock()  # transitions are written one transaction at a time (the change feed relies on it)
+    current = Alert.objects.select_for_update().get(pk=alert.pk)
+    return AlertTransition.objects.create(
+        alert=current,
+        kind=Kind.COMMENTED,
+        from_state=current.state,
+        to_state=current.state,
+        severity=current.severity,
+        by=by,
+        comment=comment.strip(),
+        at=timezone.now(),
+    )

@@ -45,8 +45,12 @@ def webhooks_dispatch(*, transition_ids: list[int]) -> list[int]:
     subscriptions = subscriptions_listening()
     if not subscriptions or not transition_ids:
         return []
-    transitions = AlertTransition.objects.filter(pk__in=transition_ids).select_related(
-        "alert__agreement", "alert__clause", "alert__party"
+    # A comment is a note on the record, not a change of state: no event (the cursor still
+    # passes it).
+    transitions = (
+        AlertTransition.objects.filter(pk__in=transition_ids)
+        .exclude(kind=AlertTransition.Kind.COMMENTED)
+        .select_related("alert__agreement", "alert__clause", "alert__party")
     )
     existing = set(
         WebhookDelivery.objects.filter(transition_id__in=transition_ids).values_list(

@@ -63,7 +63,10 @@ def alert_as_cap(
         raise ValueError(f"Alert {alert.pk} has no transitions, so no CAP message.")
     if not sender or _RESERVED & set(sender):
         raise ValueError("A CAP sender must be non-empty, without spaces, commas, < or &.")
-    history = sorted(transitions, key=lambda t: t.pk)
+    # Comments change no state, so they make no CAP message (nor a reference).
+    history = sorted(
+        (t for t in transitions if t.kind != AlertTransition.Kind.COMMENTED), key=lambda t: t.pk
+    )
     latest, earlier = history[-1], history[:-1]
     cancelled = latest.kind in _CANCELLING
     msg_type = "Cancel" if cancelled else "Update" if earlier else "Alert"

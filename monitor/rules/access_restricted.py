@@ -18,7 +18,7 @@ class AccessRestricted(Rule):
     title = "Monitors denied access"
     description = (
         "Monitors reported restrictions of their access on the clause, or in one "
-        "of its areas, within `window_days`: compliance cannot be verified there."
+        "of its areas, within the last {window_days}: compliance cannot be verified there."
     )
     default_severity = Severity.MODERATE
     defaults = {"window_days": 14}

@@ -57,6 +57,7 @@ class Rule:
 
     code: ClassVar[str]
     title: ClassVar[str]
+    # What the rule checks, for people; ``{name}`` stands for a parameter (see ``describe``).
     description: ClassVar[str]
     default_severity: ClassVar[int]
     defaults: ClassVar[dict[str, Any]] = {}
@@ -72,6 +73,31 @@ class Rule:
         severity: int | None,
     ) -> list[Finding]:
         raise NotImplementedError  # pragma: no cover - every registered rule implements it
+
+    def params_with(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The parameters in effect: the defaults, with an agreement's known overrides."""
+        given = {k: v for k, v in (overrides or {}).items() if k in self.defaults}
+        return {**self.defaults, **given}
+
+    def describe(self, params: dict[str, Any] | None = None) -> str:
+        """The description with the parameters' actual values in words ("the last 30 days",
+        "moderate severity"), never their names."""
+        values = self.params_with(params)
+        return self.description.format(**{k: param_words(k, v) for k, v in values.items()})
+
+
+def param_words(name: str, value: Any) -> str:
+    """A parameter's value as a description reads it."""
+    if name.endswith("_days"):
+        return "day" if value == 1 else f"{value:g} days"
+    if name == "min_severity":
+        labels = {1: "low", 2: "moderate", 3: "high", 4: "critical"}
+        return labels.get(value, str(value))
+    if name == "min_verification":
+        return str(value).replace("_", " ")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 RULES: dict[str, Rule] = {}

@@ -18,7 +18,7 @@ class PrerequisiteBreached(Rule):
     title = "Prerequisite breached"
     description = (
         "The clause is in force while a prerequisite clause of an earlier phase "
-        "has violations recorded within `window_days`."
+        "has violations recorded within the last {window_days}."
     )
     default_severity = Severity.HIGH
     defaults = {"window_days": 30}

@@ -16,7 +16,7 @@ class SingleSource(Rule):
     code = "clause.single_source"
     title = "Violations rest on a single source"
     description = (
-        "Every violation recorded on the clause within `window_days` comes from "
+        "Every violation recorded on the clause within the last {window_days} comes from "
         "one mission and one source, and none is corroborated or confirmed."
     )
     default_severity = Severity.LOW

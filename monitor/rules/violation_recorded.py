@@ -36,8 +36,9 @@ class ViolationRecorded(Rule):
     code = "clause.violation_recorded"
     title = "Violations recorded"
     description = (
-        "At least `threshold` violations of at least `min_severity` and "
-        "`min_verification` were recorded on the clause within `window_days`."
+        "At least {threshold} violation(s) of {min_severity} severity or worse, "
+        "{min_verification} or better, were recorded on the clause within the last "
+        "{window_days}."
     )
     default_severity = Severity.HIGH
     defaults = {

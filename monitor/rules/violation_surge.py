@@ -16,8 +16,8 @@ class ViolationSurge(Rule):
     code = "clause.violation_surge"
     title = "Violations are surging"
     description = (
-        "Violations in the last `recent_days` exceed `multiple` times the clause's "
-        "average over the `baseline_days` before, and at least `min_count`."
+        "Violations in the last {recent_days} exceed {multiple} times the clause's "
+        "average over the {baseline_days} before, and number at least {min_count}."
     )
     default_severity = Severity.HIGH
     defaults = {"recent_days": 7, "baseline_days": 56, "multiple": 3.0, "min_count": 5}
