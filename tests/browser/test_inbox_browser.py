@@ -17,9 +17,6 @@ def test_analyst_acknowledges_an_alert_and_reads_what_changed(
     load_demo(monkeypatch, "analyst", "observer.luhansk")
     base = live_server.url
     page = signed_in(browser_context, live_server, "analyst")
-    # Signing in (admin login, then /scorecards/) logs one 404 in Chromium, outside these
-    # pages (no favicon: see the report); the pages under test start with a clean record.
-    page.problems.clear()
 
     check_page(page, f"{base}/alerts/", "inbox", ready="ol.alert-list")
     page.set_viewport_size({"width": 1440, "height": 900})
@@ -57,7 +54,6 @@ def test_analyst_acknowledges_an_alert_and_reads_what_changed(
     page.locator("form.logout button").click()  # one browser: the analyst leaves first
     page.wait_for_load_state()
     observer = signed_in(browser_context, live_server, "observer.luhansk")
-    observer.problems.clear()
     observer.goto(f"{base}/alerts/?state=all")
     cards = observer.locator("ol.alert-list a.alert-title")
     if cards.count():
