@@ -143,6 +143,7 @@ def agreement_scorecard(
         party_categories=figures.party_categories,
         outside=sum(outside.values()),
         retrospective=retrospective_alerts(agreement=agreement, picture=picture),
+        violation_weeks=figures.violation_weeks,
     )
 
 

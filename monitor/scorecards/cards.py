@@ -102,6 +102,8 @@ class PeriodFigures:
     party_weeks: Mapping[str, tuple[int, ...]]  # violations by party code, per week
     party_categories: Mapping[str, Mapping[str, int]]  # violations by party code and category
     by_party: tuple[PartyViolations, ...]  # most violations first
+    # Every violation counted per week, attributed or not.
+    violation_weeks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,26 @@ class AgreementScorecard:
     party_categories: Mapping[str, Mapping[str, int]]
     outside: int  # flagged observations in the period, every clause
     retrospective: tuple[RetrospectiveAlert, ...]  # findings about moments in the period
+    violation_weeks: tuple[int, ...] = ()  # every violation counted, per week
+
+    @property
+    def violations(self) -> int:
+        """Violations counted in the period, attributed to a party or not."""
+        return sum(self.violation_weeks)
+
+    @property
+    def unattributed_weeks(self) -> tuple[int, ...]:
+        """Violations per week attributed to no party: every violation minus the attributed
+        ones (an observation names one party at most), from the same aggregates."""
+        attributed = [0] * len(self.violation_weeks)
+        for weeks in self.party_weeks.values():
+            for i, n in enumerate(weeks):
+                attributed[i] += n
+        return tuple(v - a for v, a in zip(self.violation_weeks, attributed, strict=True))
+
+    @property
+    def violations_unattributed(self) -> int:
+        return sum(self.unattributed_weeks)
 
     @property
     def as_of(self) -> dt.datetime:

@@ -85,8 +85,11 @@ def period_figures_from_rows(
         return (_day(day) - weeks[0]).days // 7
 
     cells: dict[int, list[WeekCell]] = {}
+    violations = [0] * len(weeks)
     for clause_id, week, v, c in clause_weeks:
-        cells.setdefault(clause_id, [(0, 0)] * len(weeks))[index(week)] = (v or 0, c or 0)
+        at = index(week)
+        cells.setdefault(clause_id, [(0, 0)] * len(weeks))[at] = (v or 0, c or 0)
+        violations[at] += v or 0
     by_week: dict[str, list[int]] = {}
     by_category: dict[str, dict[str, int]] = {}
     for code, category, day, n in party_rows:
@@ -100,6 +103,7 @@ def period_figures_from_rows(
         party_weeks={code: tuple(row) for code, row in by_week.items()},
         party_categories=by_category,
         by_party=tuple(PartyViolations(party=code, violations=n) for code, n in totals),
+        violation_weeks=tuple(violations),
     )
 
 

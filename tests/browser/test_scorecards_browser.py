@@ -9,7 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from agreements.models import Clause
 from monitor import receivers
+from tests.browser.workspace import assert_quiet, check_page, load_demo, signed_in
 
 PASSWORD = "browser test password 1"
 
@@ -86,3 +88,36 @@ def test_analyst_reads_the_minsk_scorecard_and_exports_it(
     assert lines[2].startswith("1,") and ",Violated," in lines[2]
 
     page.screenshot(path=str(artifacts / "scorecard.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scorecards_pass_axe_fit_a_phone_and_print_cleanly(
+    monkeypatch, live_server, browser_context
+):
+    """Issue 16: overview, Minsk II, a party, a clause and the print view at 1440 and 390 px:
+    no serious or critical axe violation, no horizontal overflow, no console error or CSP
+    violation; the tables sort without a round trip; the print view has no site header."""
+    load_demo(monkeypatch, "analyst")
+    point_1 = Clause.objects.get(agreement__code="minsk-ii", reference="1")
+    page = signed_in(browser_context, live_server, "analyst")
+    # The admin's login page (not a scorecard) asks for /favicon.ico, which is not served.
+    page.problems[:] = [p for p in page.problems if "404" not in p]
+    base = live_server.url
+    check_page(page, f"{base}/scorecards/", "scorecards-overview")
+    check_page(page, f"{base}/scorecards/agreements/minsk-ii/", "scorecards-minsk-ii")
+    check_page(page, f"{base}/scorecards/parties/russia/", "scorecards-party-russia")
+    check_page(page, f"{base}/scorecards/clauses/{point_1.pk}/", "scorecards-clause")
+    check_page(page, f"{base}/scorecards/agreements/minsk-ii/?print=1", "scorecards-print")
+    assert not page.locator("header.site").is_visible()
+    assert page.locator("#party-chart svg[role=img]").count() == 1
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{base}/scorecards/agreements/minsk-ii/")
+    page.locator("#parties thead th").nth(1).get_by_role("button").click()
+    counts = [int(t) for t in page.locator("#parties tbody tr td:nth-child(2)").all_inner_texts()]
+    assert counts == sorted(counts)
+    page.emulate_media(media="print")
+    assert not page.locator("header.site").is_visible()
+    assert not page.locator("form.filters").is_visible()
+    page.emulate_media(media="screen")
+    assert_quiet(page)

@@ -224,7 +224,10 @@ def test_the_clause_page_honours_as_of_and_known_at(client_for, analyst, minsk):
     def read(**query):
         document = html.fromstring(client.get(url, query).content.decode())
         status = document.get_element_by_id("clause-status").text_content()
-        observed = len(document.xpath("//table[last()]/tbody/tr[td[9]]"))
+        # Issue 16: the counts of the period (every one a link), the latest 20 rows listed.
+        observed = int(document.xpath("//ul[@id='counts-by-kind']/li[1]/a")[0].text)
+        listed = len(document.xpath("//table[@id='observations-table']/tbody/tr[td[9]]"))
+        assert listed == min(observed, 20)
         return " ".join(status.split()), observed
 
     default, everything = read()
@@ -263,7 +266,7 @@ def test_the_clause_page_dates_observations_in_the_agreements_zone(client_for, a
     )
     document = html.fromstring(response.content.decode())
 
-    table = document.xpath("//table[last()]")[0]
+    table = document.get_element_by_id("observations-table")
     when = [" ".join(" ".join(td.itertext()).split()) for td in table.xpath("./tbody/tr/td[1]")]
     assert "When (Kyiv time)" in table.xpath("./thead")[0].text_content()
     assert "23 Feb 2015 day only" in when and "21 Feb 2015 01:30" in when

@@ -3,8 +3,10 @@
 import csv
 import datetime as dt
 import io
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from lxml import html
@@ -13,15 +15,19 @@ from agreements.models import Clause
 from agreements.services import assessment_record
 from monitor.aggregates import aggregates_refresh
 from monitor.models import EvaluationRun
+from monitor.scorecards.agreement import agreement_scorecard
+from monitor.scorecards.history import rate_history
 from monitor.services import rules_run
-from reports.models import Observation, ReportStatus
+from reports.models import Observation, ObserverMission, ReportStatus
 from tests.factories import (
     AgreementFactory,
     ClauseFactory,
     ObservationFactory,
     PartyFactory,
     ReportFactory,
+    UserFactory,
 )
+from tests.monitor.scorecard_time_data import NOW
 
 PAGES = ["overview", "agreement", "party", "clause"]
 
@@ -108,7 +114,7 @@ def test_observer_gets_404_for_another_agreement_and_its_clauses(
 def test_observer_overview_lists_only_its_agreements(client_for, observer_a, world, other):
     document = page(client_for(observer_a).get(reverse("scorecards:overview")))
 
-    titles = [a.text_content() for a in document.xpath("//main//table/tbody//a")]
+    titles = [a.text_content() for a in document.xpath("//main//table/tbody/tr/td[1]/a")]
     assert titles == ["Test ceasefire"]
 
 
@@ -301,3 +307,197 @@ def test_print_view_has_a_header_with_the_date_and_period(client_for, analyst, w
     assert not document.xpath(
         "//form[contains(@class, 'filters')]"
     )  # the print view leaves out the controls
+
+
+# --- issue 16: scorecards people can read ------------------------------------------------------
+
+
+@pytest.fixture
+def minsk(db):
+    """The Minsk-like agreement (ended): 30 violations by Eastern formations on point 1 and 6
+    attributed to nobody on point 2, in 2015; point 1 assessed at level 1, then 2."""
+    from tests.monitor.scorecard_time_data import file_violations, minsk_like
+
+    with time_machine.travel(NOW, tick=False):
+        agreement, point_1, point_2 = minsk_like()
+        mission = ObserverMission.objects.get(code="minsk-like-team")
+        days = [dt.date(2015, 3, 2) + dt.timedelta(days=7 * i) for i in range(6)]
+        file_violations(mission, point_2, days, filed_at=NOW)
+        assessor = UserFactory(username="assessor")
+        for level, day in ((1, dt.date(2015, 4, 10)), (2, dt.date(2016, 1, 5))):
+            assessment_record(
+                clause=point_1, level=level, assessed_on=day, rationale="Read.", by=assessor
+            )
+        yield agreement, point_1, point_2
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def query_of(href: str) -> tuple[str, dict[str, list[str]]]:
+    parts = urlsplit(href)
+    return parts.path, parse_qs(parts.query)
+
+
+def test_violations_by_party_include_the_unattributed_and_add_up_to_the_total(
+    client_for, analyst, minsk, frozen
+):
+    document = page(client_for(analyst).get(reverse("scorecards:agreement", args=["minsk-like"])))
+
+    rows = {
+        " ".join(tr.xpath("td")[0].text_content().split()): int(tr.xpath("td")[1].text_content())
+        for tr in document.xpath("//table[@id='parties']/tbody/tr")
+    }
+    total = int(document.xpath("//table[@id='parties']/tfoot//td/a")[0].text)
+    assert rows == {"Eastern formations": 30, "Unattributed (no party named)": 6}
+    assert total == sum(rows.values()) == 36
+    assert document.get_element_by_id("violations-total").text_content() == "36"
+    chart = document.get_element_by_id("party-chart")
+    labels = [t.text for t in chart.xpath(".//*[local-name()='text']")]
+    assert "Unattributed (6 in all)" in labels and "Eastern formations (30 in all)" in labels
+
+
+def test_the_agreement_page_shows_names_never_codes(client_for, analyst, minsk, frozen):
+    document = page(client_for(analyst).get(reverse("scorecards:agreement", args=["minsk-like"])))
+    text = document.xpath("//main")[0].text_content()
+
+    assert "Eastern formations" in text and "Heavy-weapons withdrawal" in text
+    assert "minsk-like-east" not in text and "weapons_withdrawal" not in text
+
+
+def test_every_violation_count_links_to_the_explorer_with_its_filters(
+    client_for, analyst, minsk, frozen
+):
+    agreement, point_1, point_2 = minsk
+    document = page(client_for(analyst).get(reverse("scorecards:agreement", args=["minsk-like"])))
+    period = {"from": ["2015-02-15"], "to": ["2022-02-21"], "outside": ["none"]}
+    mine = {"agreement": ["minsk-like"], "kind": ["violation"], **period}
+
+    party_row, unattributed_row = document.xpath("//table[@id='parties']/tbody/tr")
+    assert query_of(party_row.xpath("td[2]/a")[0].get("href")) == (
+        "/explore/",
+        {**mine, "party": ["minsk-like-east"]},
+    )
+    assert query_of(unattributed_row.xpath("td[2]/a")[0].get("href"))[1] == {
+        **mine,
+        "party": ["unattributed"],
+    }
+    by_category = unattributed_row.xpath("td[3]/a")[0]
+    assert query_of(by_category.get("href"))[1]["category"] == ["weapons_withdrawal"]
+    clause_links = {
+        tr.xpath("td[1]/a")[0].text: tr.xpath("td[last()]/a")[0]
+        for tr in document.xpath("//table[@id='clauses']/tbody/tr")
+    }
+    violations = clause_links["2"]
+    assert violations.text == "6"
+    assert query_of(violations.get("href"))[1] == {**mine, "clause": [str(point_2.pk)]}
+
+
+def test_known_at_is_passed_on_to_the_explorer(client_for, analyst, minsk, frozen):
+    url = reverse("scorecards:agreement", args=["minsk-like"])
+    document = page(client_for(analyst).get(url, {"known_at": "2026-12-01"}))
+
+    href = document.get_element_by_id("violations-total").get("href")
+    assert query_of(href)[1]["known_at"] == ["2026-12-01"]
+
+
+def test_the_rate_over_time_follows_the_assessment_history_per_month(
+    client_for, analyst, minsk, frozen
+):
+    agreement, point_1, _ = minsk
+    card = agreement_scorecard(agreement=agreement)
+
+    points = rate_history(
+        agreement=agreement, clauses=[r.clause for r in card.rows], period=card.period
+    )
+
+    assert points[0].unit == "month" and points[0].day == dt.date(2015, 2, 28)
+    assert points[-1].day == dt.date(2022, 2, 21)
+    by_day = {p.day: p.rate for p in points}
+    assert by_day[dt.date(2015, 3, 31)] is None  # not assessed yet: N/A, not 0
+    assert by_day[dt.date(2015, 4, 30)] == 33.3 and by_day[dt.date(2016, 1, 31)] == 66.7
+    assert points[-1].rate == card.implementation_rate
+    document = page(client_for(analyst).get(reverse("scorecards:agreement", args=["minsk-like"])))
+    chart = document.get_element_by_id("rate-history")
+    assert chart.xpath(".//*[local-name()='svg']")[0].get("role") == "img"
+    cells = chart.xpath(".//details//tbody/tr/td[2]/text()")
+    assert cells == ["N/A", "33.3 %", "66.7 %", "66.7 %"]
+
+
+def test_the_party_page_links_each_agreement_over_its_period_and_its_counts(
+    client_for, analyst, minsk, frozen
+):
+    document = page(client_for(analyst).get(reverse("scorecards:party", args=["minsk-like-east"])))
+
+    summary = document.get_element_by_id("picture-summary").text_content()
+    assert "15 February 2015 – 21 February 2022" in summary
+    row = document.xpath("//table[@id='party-agreements']/tbody/tr")[0]
+    path, query = query_of(row.xpath("td[1]/a")[0].get("href"))
+    assert path == "/scorecards/agreements/minsk-like/"
+    assert query["from"] == ["2015-02-15"] and query["to"] == ["2022-02-21"]
+    count = row.xpath("td[4]/a")[0]
+    assert count.text == "30"
+    assert query_of(count.get("href"))[1] == {
+        "agreement": ["minsk-like"],
+        "party": ["minsk-like-east"],
+        "kind": ["violation"],
+        "from": ["2015-02-15"],
+        "to": ["2022-02-21"],
+        "outside": ["none"],
+    }
+    category = document.xpath("//table[@id='party-categories']/tbody/tr/td[2]/a")[0]
+    assert query_of(category.get("href"))[1]["category"] == ["ceasefire"]
+
+
+def test_the_clause_page_sums_up_the_period_by_kind_and_party(client_for, analyst, minsk, frozen):
+    _, point_1, _ = minsk
+    url = reverse("scorecards:clause", args=[point_1.pk])
+    document = page(client_for(analyst).get(url))
+
+    kinds = document.xpath("//ul[@id='counts-by-kind']/li")
+    assert kinds[0].text_content().strip() == "Violation: 30"
+    assert query_of(kinds[0].xpath("a")[0].get("href"))[1] == {
+        "agreement": ["minsk-like"],
+        "clause": [str(point_1.pk)],
+        "kind": ["violation"],
+        "from": ["2015-02-15"],
+        "to": ["2022-02-21"],
+        "outside": ["none"],
+    }
+    parties = [li.text_content().strip() for li in document.xpath("//ul[@id='counts-by-party']/li")]
+    assert parties == [
+        "Eastern formations: 30",
+        "Unattributed (no party named): 0",
+        "All violations: 30",
+    ]
+    assert len(document.xpath("//table[@id='observations-table']/tbody/tr")) == 20
+    more = document.get_element_by_id("observations-total")
+    assert "The latest 20 of 30" in more.text_content()
+    assert query_of(more.xpath("a")[0].get("href"))[1]["clause"] == [str(point_1.pk)]
+    assert document.get_element_by_id("clause-weeks") is not None
+
+
+def test_the_overview_links_alert_counts_and_what_changed(client_for, analyst, monitored):
+    document = page(client_for(analyst).get(reverse("scorecards:overview")))
+
+    row = document.xpath("//tr[@data-agreement='test-ceasefire']")[0]
+    links = row.xpath("td[contains(@class, 'alerts')]/a")
+    assert [query_of(a.get("href")) for a in links] == [
+        ("/alerts/", {"agreement": ["test-ceasefire"], "severity": [str(s)]}) for s in (4, 3, 2, 1)
+    ]
+    changed = document.xpath("//a[text()='What changed in the last 7 days']")[0]
+    since = (timezone.now().date() - dt.timedelta(days=7)).isoformat()
+    assert query_of(changed.get("href")) == ("/changes/", {"since": [since]})
+    violations = row.xpath("td[contains(@class, 'violations')]/a")[0]
+    assert query_of(violations.get("href"))[1]["kind"] == ["violation"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_nav_marks_the_current_section(client_for, analyst, world, north, name):
+    document = page(client_for(analyst).get(url(name, world, north)))
+
+    current = document.xpath("//nav[@class='site-nav']/a[@aria-current='page']")
+    assert [a.text for a in current] == ["Scorecards"]
