@@ -131,7 +131,6 @@ def overview(request):
     today = timezone.now().date()
     since = today - dt.timedelta(days=7)
     context = {
-        "section": "scorecards",
         "rows": rows,
         "now": as_of or timezone.now(),
         "as_of_day": _day(as_of),
@@ -234,7 +233,6 @@ def agreement(request, code: str):
     styles = page_charts.series_styles([name for name, _ in series])
     known_at = None if picture.knows_everything else picture.known_at
     context = {
-        "section": "scorecards",
         "card": card,
         "picture": picture,
         "clause_rows": _clause_rows(card, picture, counted),
@@ -462,7 +460,6 @@ def party(request, code: str):
     )
     everywhere = Counted(period=span, known_at=known_text)
     context = {
-        "section": "scorecards",
         "card": card,
         "agreements": agreements,
         "obligations": [
@@ -524,7 +521,6 @@ def clause(request, pk: int):
     zone = target.agreement.time_zone or "UTC"
     place = zone.rsplit("/", 1)[-1].replace("_", " ")
     context = {
-        "section": "scorecards",
         "clause": target,
         "picture": picture,
         "query": _picture_query(picture),

@@ -501,3 +501,14 @@ def test_the_nav_marks_the_current_section(client_for, analyst, world, north, na
 
     current = document.xpath("//nav[@class='site-nav']/a[@aria-current='page']")
     assert [a.text for a in current] == ["Scorecards"]
+
+
+@pytest.mark.parametrize(
+    ("path", "section"),
+    [("/explore/", "Explore"), ("/alerts/", "Alerts"), ("/changes/", "What changed")],
+)
+def test_the_nav_marks_the_workspace_sections(client_for, analyst, world, path, section):
+    document = page(client_for(analyst).get(path))
+
+    current = document.xpath("//nav[@class='site-nav']/a[@aria-current='page']")
+    assert [a.text for a in current] == [section]
