@@ -108,9 +108,14 @@ def sheet_rows(body: bytes) -> Iterator[list[object]]:
     kyiv = ZoneInfo("Europe/Kyiv")
     for number, row in enumerate(json.loads(body)["observations"], start=1):
         local = dt.datetime.fromisoformat(row["occurred_at"]).astimezone(kyiv)
+        written = local.strftime("%Y-%m-%d %H:%M:%S")
+        if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+            # The autumn hour that clocks repeat: its wall time names two instants, so the
+            # sheet gives the offset there (the importer would read the first, summer one).
+            written = local.isoformat(sep=" ")
         yield [
             f"EV-{number}",
-            local.strftime("%Y-%m-%d %H:%M:%S"),
+            written,
             SHEET_KINDS[row["kind"]],
             row["clause"],
             row["place_name"],

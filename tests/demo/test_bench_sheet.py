@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from bench.ingest import BENCH_PROFILE, sheet_csv
+from bench.ingest import BENCH_PROFILE, sheet_csv, sheet_rows
 from demo.loadgen import load_generate, payload_bodies
 from reports.ingest.process import payload_ingest
 from reports.ingest.receive import payload_receive
@@ -60,3 +60,33 @@ def test_the_benchmark_spreadsheet_through_its_profile_stores_what_its_json_stor
     # The status column no field takes is kept, never dropped.
     assert sheet_rows.filter(attributes__Status="repeat").count() == 50
     assert set(sheet_rows.values_list("verification_status", flat=True)) == {"unverified"}
+
+
+def test_the_repeated_autumn_hour_is_written_with_its_offset():
+    """01:06 UTC on 25 October 2026 is 03:06 in Kyiv for the second time that night: the
+    wall time alone would be read as the first 03:06 (00:06 UTC), an hour early."""
+    import json
+
+    def body(moment: str) -> bytes:
+        row = {
+            "occurred_at": moment,
+            "kind": "violation",
+            "clause": 1,
+            "place_name": "",
+            "latitude": None,
+            "longitude": None,
+            "quantity": None,
+            "severity": 2,
+            "description": "",
+            "source": "",
+            "grade": "B2",
+        }
+        return json.dumps({"observations": [row]}).encode()
+
+    (second,) = sheet_rows(body("2026-10-25T01:06:11+00:00"))
+    (first,) = sheet_rows(body("2026-10-25T00:06:11+00:00"))
+    (ordinary,) = sheet_rows(body("2026-10-26T01:06:11+00:00"))
+
+    assert second[1] == "2026-10-25 03:06:11+02:00"
+    assert first[1] == "2026-10-25 03:06:11+03:00"
+    assert ordinary[1] == "2026-10-26 03:06:11"
