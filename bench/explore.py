@@ -165,6 +165,9 @@ def command_for(args: argparse.Namespace) -> str:
     return command
 
 
+UNFILTERED_ZOOM, UNFILTERED_REPEAT = 5, 5
+
+
 def _get(client, url: str):
     response = client.get(url)
     body = b"".join(response.streaming_content) if response.streaming else response.content
@@ -261,6 +264,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if other_queries != queries:
         print(f"queries vary with the filter: {queries} vs {other_queries}", flush=True)
 
+    # Not a goal of the issue, but what the Explore link opens: every observation, no filter.
+    unfiltered = [iteration(client, "", UNFILTERED_ZOOM)[0] for _ in range(UNFILTERED_REPEAT)]
+    unfiltered_p50 = statistics.median(unfiltered)
+    print(f"unfiltered p50 {unfiltered_p50:.0f} ms", flush=True)
+
     clusters = json.loads(iteration(client, TYPICAL, ZOOM)[1])
     naive_times = []
     for _ in range(max(3, args.repeat // 5)):
@@ -278,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "explore_queries": queries,
         "naive_p50_ms": round(naive_p50, 1),
         "explore_queries_other_filter": other_queries,
+        "unfiltered_p50_ms": round(unfiltered_p50, 1),
         "matching_rows": matched,
         "observations": args.observations,
         "repeat": args.repeat,
@@ -291,7 +300,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"client as an analyst, DEBUG off; p50 and p99 of {args.repeat} after 3 warm-ups. "
         "`explore_queries` is one iteration's query count; `explore_queries_other_filter` the "
         f"same for `{OTHER}` at zoom {OTHER_ZOOM}. `naive_p50_ms`: the same clusters, weekly "
-        "counts and first page computed in Python from every matching row (values_list)."
+        "counts and first page computed in Python from every matching row (values_list). "
+        f"`unfiltered_p50_ms`: the same iteration with no filter at all (zoom "
+        f"{UNFILTERED_ZOOM}; every row aggregated), median of {UNFILTERED_REPEAT}."
     )
     record(
         section="Explorer",
