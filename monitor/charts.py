@@ -59,6 +59,10 @@ TEXTURES = {
     "dots": "",
 }
 FONT = 12  # the smallest text on a chart: legible at its natural size on a phone
+# A chart drawn for a 390-pixel phone (its page's margins taken off); narrower than
+# NAMES_ABOVE, the bars' names go above their bars, not in a column beside them.
+PHONE_WIDTH = 360
+NAMES_ABOVE = 480
 AXIS = "#37474F"
 GRIDLINE = "#CFD8DC"
 
@@ -127,7 +131,9 @@ def _legend(items: Sequence[tuple[str, str]], *, y: float, width: float) -> tupl
     """Swatches (``fill`` may be a ``url(#pattern)``) with their labels, wrapping; returns the
     markup and the height used."""
     parts, x, line = [], 0.0, 0
+    fits = int((width - 34) / 7)
     for fill, label in items:
+        label = label if len(label) <= fits else label[: fits - 1] + "…"
         item_w = 20 + 7 * len(label) + 14
         if x and x + item_w > width:
             x, line = 0.0, line + 1
@@ -228,7 +234,8 @@ def stacked_bars(
     """One horizontal bar per row (e.g. a clause category), one segment per status with its
     count written on it; an axis of clauses under the bars."""
     ids = _Ids()
-    label_w, bar_h, gap, top_y = 200, 20, 8, 24
+    above = width < NAMES_ABOVE
+    label_w, bar_h, gap, top_y = (14, 20, 24, 40) if above else (200, 20, 8, 24)
     plot_w = width - label_w - 10
     most = max((sum(c.values()) for _, c in rows), default=0) or 1
     used = [s for s in STATUS_STYLES if any(c.get(s) for _, c in rows)]
@@ -236,7 +243,11 @@ def stacked_bars(
     parts = [f"<defs>{defs}</defs>", _text(0, 14, title, size=13, font_weight="600")]
     for i, (name, counts) in enumerate(rows):
         y = top_y + i * (bar_h + gap)
-        parts.append(_text(0, y + 15, name[:30] + ("…" if len(name) > 30 else "")))
+        parts.append(
+            _text(0, y - 6, _fit(name, width))
+            if above
+            else _text(0, y + 15, name[:30] + ("…" if len(name) > 30 else ""))
+        )
         x = float(label_w)
         for status in used:
             n = counts.get(status, 0)
@@ -270,6 +281,12 @@ def stacked_bars(
         for name, c in rows
     )
     return _svg(width, axis_y + 48 + legend_h, f"{title}. {summary}", "".join(parts))
+
+
+def _fit(text: str, width: float) -> str:
+    """``text`` cut with an ellipsis to the characters that fit ``width`` pixels."""
+    fits = int(width / 6.8)
+    return text if len(text) <= fits else text[: fits - 1] + "…"
 
 
 def _label_on_mark(x: float, y: float, text: str) -> str:
@@ -440,15 +457,18 @@ def progress_bars(
 ) -> SafeString:
     """One bar per row on a 0-100 % axis, its value written beside it, "N/A" for a row with
     none. ``rows``: (label, percent or None, note such as "3 assessed")."""
-    label_w, bar_h, gap, top_y = 200, 18, 10, 26
-    right = width - 110
+    above = width < NAMES_ABOVE
+    label_w, bar_h, gap, top_y = (14, 18, 26, 42) if above else (200, 18, 10, 26)
+    right = width - (60 if above else 110)
     plot_w = right - label_w
     colour = OKABE_ITO["blue"]
     parts = [_text(0, 14, title, size=13, font_weight="600")]
     for i, (name, value, note) in enumerate(rows):
         y = top_y + i * (bar_h + gap)
         parts += [
-            _text(0, y + 14, name[:30] + ("…" if len(name) > 30 else "")),
+            _text(0, y - 6, _fit(name, width))
+            if above
+            else _text(0, y + 14, name[:30] + ("…" if len(name) > 30 else "")),
             f'<rect x="{label_w}" y="{y}" width="{plot_w}" height="{bar_h}" fill="#FFFFFF" '
             f'stroke="{AXIS}" stroke-width=".6"/>',
         ]
@@ -571,12 +591,22 @@ def data_table(
 
 
 def figure(
-    svg: SafeString | str, *, caption: str, table: SafeString | str = "", id: str = ""
+    svg: SafeString | str,
+    *,
+    caption: str,
+    table: SafeString | str = "",
+    id: str = "",
+    phone: SafeString | str = "",
 ) -> SafeString:
     """A chart in a figure: its caption, a scroll box on a narrow screen (reachable from the
-    keyboard), and its numbers as a table (the text alternative)."""
+    keyboard), and its numbers as a table (the text alternative). With ``phone``, that
+    drawing (PHONE_WIDTH wide) is the one a phone shows, the stylesheet choosing."""
     if not svg:
         return SafeString("")
+    if phone:
+        svg = format_html(
+            '<div class="chart-desk">{}</div><div class="chart-phone">{}</div>', svg, phone
+        )
     return format_html(
         '<figure class="chart-figure"{}><div class="chart-scroll" tabindex="0" role="region" '
         'aria-label="{} (scrolls sideways on a narrow screen)">{}</div>'

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResp
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.access import reach_of
 from core.params import ParameterError, text_param, whole_number_param
 from monitor.explore import chart
 from monitor.explore.basemap import ATTRIBUTION
@@ -160,6 +161,11 @@ def explore(request):
         "filters": filters,
         "choices": choices,
         "summary": filters_in_words(filters, choices),
+        # An observer reads its missions' rows only, the scorecards' counts are every
+        # mission's: the page says so, or the count a scorecard links to looks wrong here.
+        "own_missions": [name for _, name in choices.missions]
+        if reach_of(request.user).records == "own"
+        else [],
         "series": series,
         "chart_desk": chart.weekly_chart(series, size=chart.DESK),
         "chart_phone": chart.weekly_chart(series, size=chart.PHONE),

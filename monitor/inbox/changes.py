@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.access import Reader
 from agreements.models import Agreement, Clause, ImplementationAssessment, Party
@@ -158,10 +159,11 @@ def _statuses(agreements: QuerySet[Agreement], period: Period) -> list:
     if not clauses:
         return []
     before = clauses_status_at(clauses, as_of=end_of_day(period.since - dt.timedelta(days=1)))
-    after = (
-        clauses_status_at(clauses)
-        if period.up_to_now
-        else clauses_status_at(clauses, as_of=end_of_day(period.until))
+    # "Now" is evaluated the way "before" is, not read from the live alerts: those name a
+    # clause of an ended agreement "Not in force" where an evaluation names it "Violated
+    # (before it ended)", and every ended agreement would show a change nobody made.
+    after = clauses_status_at(
+        clauses, as_of=timezone.now() if period.up_to_now else end_of_day(period.until)
     )
     return [
         (c, before[c.pk], STATUS_LABELS[before[c.pk]], after[c.pk], STATUS_LABELS[after[c.pk]])

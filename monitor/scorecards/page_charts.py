@@ -9,6 +9,8 @@ from monitor.scorecards.cards import AgreementScorecard
 from monitor.scorecards.clause import ClauseFigures
 from monitor.scorecards.history import RatePoint
 
+DESK, PHONE = 640, charts.PHONE_WIDTH
+
 # A series of violations per bucket: (name, values, (fill, texture)).
 Series = tuple[str, list[int], tuple[str, str]]
 
@@ -25,11 +27,13 @@ def series_styles(names: list[str], *, unattributed: str = "Unattributed") -> li
 def rate_over_time(points: list[RatePoint]) -> SafeString:
     unit = points[0].unit if points else "month"
     known = [p for p in points if p.rate is not None]
+    values = [(p.axis_label, p.label, p.rate) for p in points]
+    title = "Implementation rate over time"
     svg = charts.line_chart(
-        [(p.axis_label, p.label, p.rate) for p in points],
-        title="Implementation rate over time",
-        series="Implementation rate (PAM, % of full implementation)",
-        unit=unit,
+        values, title=title, series="Implementation rate (PAM, % of full implementation)", unit=unit
+    )
+    phone = charts.line_chart(
+        values, title=title, series="Implementation rate (PAM, %)", unit=unit, width=PHONE
     )
     # The table lists the points where the rate changes (and the last): the rest repeat.
     rows, last = [], object()
@@ -52,6 +56,7 @@ def rate_over_time(points: list[RatePoint]) -> SafeString:
             rows,
         ),
         id="rate-history",
+        phone=phone,
     )
 
 
@@ -60,8 +65,10 @@ def category_progress(card: AgreementScorecard) -> SafeString:
         (c.label, c.implementation_rate, f"{c.assessed} of {c.clauses} assessed")
         for c in card.by_category.values()
     ]
+    title = "Implementation rate per category"
     return charts.figure(
-        charts.progress_bars(rows, title="Implementation rate per category"),
+        charts.progress_bars(rows, title=title),
+        phone=charts.progress_bars(rows, title=title, width=PHONE),
         caption="Implementation rate per category (PAM method), as of the card's date; "
         "N/A where no clause in force is assessed. The table above has the numbers.",
         id="category-progress",
@@ -72,10 +79,10 @@ def category_statuses(card: AgreementScorecard, labels: dict[str, str]) -> SafeS
     used = [
         s for s in charts.STATUS_STYLES if any(c.statuses.get(s) for c in card.by_category.values())
     ]
+    rows = [(c.label, dict(c.statuses)) for c in card.by_category.values()]
     return charts.figure(
-        charts.stacked_bars(
-            [(c.label, dict(c.statuses)) for c in card.by_category.values()], labels=labels
-        ),
+        charts.stacked_bars(rows, labels=labels),
+        phone=charts.stacked_bars(rows, labels=labels, width=PHONE),
         caption="Clause statuses per category: the count is written on each segment; each "
         "status has its own colour and texture (see the legend).",
         table=charts.data_table(
@@ -89,15 +96,20 @@ def category_statuses(card: AgreementScorecard, labels: dict[str, str]) -> SafeS
 
 def by_party(series: list[Series], *, buckets: Buckets, caption: str, id: str) -> SafeString:
     columns = [(buckets.axis_label(i), buckets.label(i)) for i in range(len(buckets.starts))]
-    svg = charts.party_bars(
-        [(name, values) for name, values, _ in series],
-        columns=columns,
-        unit=buckets.unit,
-        styles=[style for *_, style in series],
-        title=f"Violations per {buckets.unit}, by party",
-    )
+    drawn = {
+        width: charts.party_bars(
+            [(name, values) for name, values, _ in series],
+            columns=columns,
+            unit=buckets.unit,
+            styles=[style for *_, style in series],
+            title=f"Violations per {buckets.unit}, by party",
+            width=width,
+        )
+        for width in (DESK, PHONE)
+    }
     return charts.figure(
-        svg,
+        drawn[DESK],
+        phone=drawn[PHONE],
         caption=caption,
         table=charts.data_table(
             f"Violations per {buckets.unit}, by party",
@@ -131,16 +143,21 @@ def clause_weeks(figures: ClauseFigures, buckets: Buckets, of_week: list[int]) -
         ),
     ]
     columns = [(buckets.axis_label(i), buckets.label(i)) for i in range(size)]
-    svg = charts.party_bars(
-        [(name, values) for name, values, _ in series],
-        columns=columns,
-        unit=buckets.unit,
-        measure="observations",
-        styles=[style for *_, style in series],
-        title=f"Violations and compliance per {buckets.unit}",
-    )
+    drawn = {
+        width: charts.party_bars(
+            [(name, values) for name, values, _ in series],
+            columns=columns,
+            unit=buckets.unit,
+            measure="observations",
+            styles=[style for *_, style in series],
+            title=f"Violations and compliance per {buckets.unit}",
+            width=width,
+        )
+        for width in (DESK, PHONE)
+    }
     return charts.figure(
-        svg,
+        drawn[DESK],
+        phone=drawn[PHONE],
         caption=f"Violations and compliance observed on this clause per {buckets.unit} of the "
         "period, on one scale (flagged observations not counted).",
         table=charts.data_table(

@@ -135,3 +135,25 @@ def test_clause_statuses_compare_the_day_before_since_with_until(
     assert "Status at the end of 31 January 2025 against the end of 28 February 2025" in (
         response.content.decode()
     )
+
+
+def test_an_agreement_that_ended_long_ago_shows_no_status_change_this_week(
+    client_for, analyst, world
+):
+    # Violated in its life, ended years ago: "now" reads as the day before the week does.
+    ended = AgreementFactory(
+        code="ended",
+        title="Ended ceasefire",
+        status="terminated",
+        signed_on=dt.date(2015, 2, 12),
+        in_force_on=dt.date(2015, 2, 15),
+        expires_on=dt.date(2022, 2, 21),
+    )
+    clause = ClauseFactory(agreement=ended, in_force_from=None)
+    ObservationFactory(
+        report=ReportFactory(status="accepted", filed_at=dt.datetime(2016, 3, 2, tzinfo=dt.UTC)),
+        clause=clause,
+        occurred_at=dt.datetime(2016, 3, 1, 12, tzinfo=dt.UTC),
+    )
+    statuses = client_for(analyst).get("/changes/").context["report"].statuses
+    assert clause.pk not in [c.pk for c, *_ in statuses]

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.safestring import mark_safe
 from lxml import etree, html
 
 from monitor import charts
@@ -177,3 +178,50 @@ def test_a_figure_has_its_caption_a_keyboard_scroll_box_and_its_numbers_as_a_tab
     assert document.xpath("//figcaption")[0].text_content() == "Weekly violations"
     assert document.xpath("//details//th/text()") == ["Week", "Violations"]
     assert document.xpath("//details//td/text()") == ["1", "1"]
+
+
+def _ends(svg) -> list[float]:
+    """Where each text ends (6.8 px a character, the charts' own measure), whatever its anchor."""
+    ends = []
+    for t in _svg(svg).iter("{*}text"):
+        x, n = float(t.get("x")), len(t.text or "")
+        anchor = t.get("text-anchor", "start")
+        ends.append(x + 6.8 * n * {"start": 1, "middle": 0.5, "end": 0}[anchor])
+    return ends
+
+
+def test_phone_drawings_keep_their_names_axes_and_legend_inside_360_pixels():
+    long = "Representatives of certain areas of the Donetsk and Luhansk oblasts"
+    phone = charts.PHONE_WIDTH
+    drawings = [
+        charts.progress_bars(
+            [("Heavy-weapons withdrawal", 66.7, "1 assessed"), ("Political", None, "0")],
+            title="Implementation rate per category",
+            width=phone,
+        ),
+        charts.stacked_bars(
+            [("Humanitarian corridor / aid", {"violated": 2, "not_verifiable": 5})],
+            labels=STATUS_LABELS,
+            width=phone,
+        ),
+        charts.party_bars(
+            [(long, [3, 1]), ("Ukraine", [2, 0])], columns=[("Q1", "q1"), ("Q2", "q2")], width=phone
+        ),
+    ]
+    for svg in drawings:
+        assert _svg(svg).get("width") == str(phone)
+        assert max(_ends(svg)) <= phone + 2, _texts(svg)
+        assert min(float(t.get("x")) for t in _svg(svg).iter("{*}text")) >= 0
+    # The names sit above their bars, whole: none is cut to make room for a column.
+    assert "Heavy-weapons withdrawal" in _texts(drawings[0])
+    assert "Humanitarian corridor / aid" in _texts(drawings[1])
+
+
+def test_a_figure_with_a_phone_drawing_holds_both_and_the_stylesheet_shows_one():
+    markup = str(
+        charts.figure(mark_safe("<svg></svg>"), caption="c", phone=mark_safe("<svg id='p'></svg>"))
+    )
+    assert 'class="chart-desk"' in markup and "class=\"chart-phone\"><svg id='p'>" in markup
+    css = CSS.read_text()
+    assert ".chart-phone { display: none; }" in css
+    assert "@media (max-width: 640px) { .chart-desk { display: none; }" in css

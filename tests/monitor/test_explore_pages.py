@@ -95,6 +95,18 @@ def test_an_observer_sees_its_missions_rows_only(client, observer_a, donbas):
     assert "Mission B" not in page  # not even among the missions to choose from
 
 
+def test_an_observer_is_told_its_counts_are_its_missions_only(client, observer_a, donbas):
+    # The scorecards count every mission's; the explorer the observer's own.
+    client.force_login(observer_a)
+    page = client.get("/explore/").content.decode()
+    assert 'id="reach-note"' in page and "your mission (" in page
+
+
+def test_an_analyst_is_not_told_of_a_mission_bound(client, analyst, donbas):
+    client.force_login(analyst)
+    assert 'id="reach-note"' not in client.get("/explore/").content.decode()
+
+
 def test_filter_state_lives_in_the_links(client, analyst, donbas):
     client.force_login(analyst)
     page = client.get("/explore/?kind=violation&kind=compliance&sort=kind").content.decode()
