@@ -9,6 +9,11 @@ with its JSON 400 (``core.api.exception_handler``), both saying what the paramet
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from django.http import QueryDict
 
 # Scorecards count weeks and subtract windows from these days: keep them where that works.
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -136,3 +141,12 @@ def text_param(params: Params, name: str) -> str:
     if "\x00" in value:
         raise ParameterError(name, "text without null characters", value.replace("\x00", "\\0"))
     return value
+
+
+def query_without_empty(params: "QueryDict") -> str | None:
+    """The query string without its empty parameters (what a GET form sends for the fields
+    left blank), or None when it has none: a page redirects there, so that the address stays
+    short enough to share."""
+    given = [(k, v) for k, values in params.lists() for v in values]
+    kept = [(k, v) for k, v in given if v != ""]
+    return None if len(kept) == len(given) else urlencode(kept)

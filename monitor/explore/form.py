@@ -108,6 +108,16 @@ def day_span(start: dt.date | None, end: dt.date | None) -> str:
     return ""
 
 
+# The summary counts rows: "Violations in Minsk II", not "Violation in Minsk II".
+KINDS_PLURAL = {
+    "violation": "Violations",
+    "compliance": "Observations of compliance",
+    "incident": "Incidents",
+    "access_restricted": "Restrictions of the monitors' access",
+    "information": "Information",
+}
+
+
 def _either(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
@@ -116,7 +126,7 @@ def filters_in_words(filters: ExploreFilters, choices: Choices) -> str:
     """The filters as a phrase: "Violations in Minsk II, in Donetsk oblast, 1 Jan – 31 Mar
     2015" ("Every observation you may see" without any)."""
     if filters.kind:
-        names = [KIND_LABELS[k] for k in filters.kind]
+        names = [KINDS_PLURAL.get(k, KIND_LABELS[k]) for k in filters.kind]
         subject = names[0] + "".join(", " + n.lower() for n in names[1:-1])
         if len(names) > 1:
             subject += " and " + names[-1].lower()

@@ -8,7 +8,6 @@ pages, ``observations_visible_to`` bounds the rows (monitor.explore.selectors).
 
 import gzip
 from functools import lru_cache
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
@@ -16,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.access import reach_of
-from core.params import ParameterError, text_param, whole_number_param
+from core.params import ParameterError, query_without_empty, text_param, whole_number_param
 from monitor.explore import chart
 from monitor.explore.basemap import ATTRIBUTION
 from monitor.explore.basemap import basemap as basemap_document
@@ -119,18 +118,10 @@ def _headings(filters: ExploreFilters, sort: str) -> list[dict]:
     return headings
 
 
-def _without_empty(request) -> str | None:
-    """The query string without its empty parameters (what a GET form sends for the fields
-    left blank), or None when it has none: the address stays short enough to share."""
-    given = [(k, v) for k, values in request.GET.lists() for v in values]
-    kept = [(k, v) for k, v in given if v != ""]
-    return None if len(kept) == len(given) else urlencode(kept)
-
-
 @page
 def explore(request):
     agreements = agreements_visible_to(request.user)
-    if (cleaned := _without_empty(request)) is not None:
+    if (cleaned := query_without_empty(request.GET)) is not None:
         return redirect(request.path + (f"?{cleaned}" if cleaned else ""))
     filters = ExploreFilters.from_params(request.GET)
     sort = _sort_param(request.GET)

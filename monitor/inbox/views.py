@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import reach_of
 from agreements.models import Party
+from core.params import query_without_empty
 from monitor.inbox.changes import changes_between, period_from_params
 from monitor.inbox.params import SORTS, STATES, InboxFilters
 from monitor.inbox.selectors import (
@@ -51,6 +52,8 @@ CLOCK_LABELS = {
 @page
 def inbox(request):
     agreements = agreements_visible_to(request.user)
+    if (cleaned := query_without_empty(request.GET)) is not None:
+        return redirect(request.path + (f"?{cleaned}" if cleaned else ""))
     filters = InboxFilters.from_params(request.GET)
     matching = inbox_alerts(user=request.user, filters=filters, agreements=agreements)
     counts = severity_counts(matching)

@@ -15,7 +15,7 @@ class AccessRestricted(Rule):
     """Monitors were denied access on the clause or in its area within the window."""
 
     code = "clause.access_restricted"
-    title = "Monitors denied access"
+    title = "Not verifiable, access restricted"
     description = (
         "Monitors reported restrictions of their access on the clause, or in one "
         "of its areas, within the last {window_days}: compliance cannot be verified there."

@@ -14,7 +14,7 @@ class SingleSource(Rule):
     """Its recorded violations rest on one source only, none corroborated."""
 
     code = "clause.single_source"
-    title = "Violations rest on a single source"
+    title = "Single source"
     description = (
         "Every violation recorded on the clause within the last {window_days} comes from "
         "one mission and one source, and none is corroborated or confirmed."

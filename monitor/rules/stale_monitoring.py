@@ -35,7 +35,7 @@ class StaleMonitoring(Rule):
     """Watched, but every mechanism covering it is overdue with its reports."""
 
     code = "clause.stale_monitoring"
-    title = "Monitoring has gone quiet"
+    title = "Monitoring stale"
     description = (
         "Every active mechanism covering the clause has no report covering the time since "
         "its expected interval plus grace; archival reports count only for their own period."

@@ -8,7 +8,7 @@ class Unmonitored(Rule):
     """In force, and no active verification mechanism covers it."""
 
     code = "clause.unmonitored"
-    title = "Nobody monitors the clause"
+    title = "Unmonitored"
     description = "The clause is in force and no active verification mechanism covers it."
     default_severity = Severity.MODERATE
 

@@ -14,7 +14,7 @@ class ViolationSurge(Rule):
     """Violations in the recent window exceed a multiple of the clause's own baseline."""
 
     code = "clause.violation_surge"
-    title = "Violations are surging"
+    title = "Surge in violations"
     description = (
         "Violations in the last {recent_days} exceed {multiple} times the clause's "
         "average over the {baseline_days} before, and number at least {min_count}."

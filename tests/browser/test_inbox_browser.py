@@ -49,6 +49,9 @@ def test_analyst_acknowledges_an_alert_and_reads_what_changed(
     minsk = page.locator("main").inner_text()
     assert "15 February 2015" in minsk and "Minsk II" in minsk
     assert page.locator("#by-party + table, #by-party ~ table").first.is_visible()
+    # Statuses from the real rules, as of the day before the ceasefire and as of 31 March.
+    ceasefire = page.locator("table.statuses tr", has_text="Comprehensive ceasefire")
+    assert "Violated" in ceasefire.inner_text()
     assert_quiet(page)
 
     page.locator("form.logout button").click()  # one browser: the analyst leaves first

@@ -80,7 +80,7 @@ def test_the_summary_says_the_filters_in_words(client, analyst, donbas):
         "&from=2015-01-01&to=2015-03-31"
     ).content.decode()
     assert (
-        "Violation in Test ceasefire, in Donetsk oblast, 1 Jan – 31 Mar 2015</strong>: "
+        "Violations in Test ceasefire, in Donetsk oblast, 1 Jan – 31 Mar 2015</strong>: "
         "1 observation" in page
     )
     # The clause list narrows to the chosen agreement, by reference and title.
@@ -328,3 +328,30 @@ def test_the_fields_left_blank_are_dropped_from_the_address(client, analyst, wor
     assert response.status_code == 302
     assert response["Location"] == "/explore/?agreement=test-ceasefire&kind=violation"
     assert client.get("/explore/?clause=&party=")["Location"] == "/explore/"
+
+
+def test_the_summary_counts_kinds_in_the_plural(client_for, analyst):
+    response = client_for(analyst).get("/explore/?kind=violation&kind=incident")
+
+    assert "Violations and incidents" in response.content.decode()
+
+
+def test_the_source_names_an_actor_only_when_it_differs_from_the_party(client, analyst, donbas):
+    """A report that names the party by its code says nothing more; a variant spelling is shown."""
+    observation = donbas["a1"]
+    observation.quantity = 37
+    observation.actor = observation.party.code
+    observation.save()
+    client.force_login(analyst)
+    url = f"/explore/observations/{observation.pk}/"
+
+    page = client.get(url).content.decode()
+    assert "the source names" not in page
+    assert "quantity 37" in page
+
+    observation.actor = "East forces (as the source spells it)"
+    observation.save()
+    assert (
+        "the source names: East forces (as the source spells it)"
+        in client.get(url).content.decode()
+    )

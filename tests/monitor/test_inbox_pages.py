@@ -240,3 +240,10 @@ def test_an_api_consumer_gets_403_and_anonymous_the_login(client_for, api_consum
 def test_an_api_consumer_cannot_post(client_for, api_consumer, alerts):
     url = f"/alerts/{alerts['critical'].pk}/"
     assert client_for(api_consumer).post(url, {"action": "acknowledge"}).status_code == 403
+
+
+def test_blank_fields_of_the_filter_form_are_dropped_from_the_address(client_for, analyst):
+    response = client_for(analyst).get("/alerts/?agreement=&party=&rule=&q=&state=all")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/alerts/?state=all"
