@@ -377,19 +377,23 @@ def _clause_rows(card: AgreementScorecard, picture: Picture, counted: Counted) -
             else "—"
         )
         table.append(
-            f'<tr><td class="indent-{row.depth}" data-sort="{c.position:06d}">'
+            f'<tr><td class="indent-{row.depth}" data-sort="{c.position:06d}" data-label="Clause">'
             f'<a href="{clause_url}{c.pk}/{moment}">'
             f"{html_escape(c.reference)}</a> {html_escape(c.title)}"
             f'<div class="muted">{html_escape(c.get_category_display())}</div></td>'
-            f'<td><span class="status s-{row.status}" data-status="{row.status}">'
+            f'<td data-label="Status"><span class="status s-{row.status}" '
+            f'data-status="{row.status}">'
             f"{html_escape(row.status_label)}</span></td>"
-            f"<td>{'N/A' if row.level is None else row.level}</td>"
-            f'<td data-sort="{c.deadline.isoformat() if c.deadline else ""}">'
+            f'<td data-label="Level (0–3)">{"N/A" if row.level is None else row.level}</td>'
+            f'<td data-label="Deadline" data-sort="{c.deadline.isoformat() if c.deadline else ""}">'
             f"{date_format(c.deadline, 'j M Y') if c.deadline else '—'}</td>"
-            f'<td class="watchers">{html_escape(names) if names else "<em>nobody</em>"}</td>'
-            f'<td class="findings">{alerts or "—"}</td>'
-            f'<td class="outside" data-sort="{row.outside}">{outside}</td>'
-            f'<td data-sort="{row.violations:09d}"><a href="{violations}" '
+            f'<td class="watchers" data-label="Monitored by">'
+            f"{html_escape(names) if names else '<em>nobody</em>'}</td>"
+            f'<td class="findings" data-label="Rule findings">{alerts or "—"}</td>'
+            f'<td class="outside" data-label="Outside the clause\'s period / area" '
+            f'data-sort="{row.outside}">{outside}</td>'
+            f'<td data-label="Violations / compliance" data-sort="{row.violations:09d}">'
+            f'<a href="{violations}" '
             f'aria-label="{row.violations} violations of clause {html_escape(c.reference)} '
             f'on the explorer">{row.violations}</a> / <a href="{compliance}" '
             f'aria-label="{row.compliance} compliance observations of clause '
