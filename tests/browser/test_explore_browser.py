@@ -45,7 +45,7 @@ def test_analyst_filters_the_explorer_and_follows_a_point_to_its_evidence(
         re.compile(r"agreement=minsk-ii&kind=violation&from=2015-03-01&to=2015-03-31")
     )
     summary = page.locator("#summary").inner_text()
-    assert summary.startswith("Violation in Minsk II, 1 Mar – 31 Mar 2015: "), summary
+    assert summary.startswith("Violations in Minsk II, 1 Mar – 31 Mar 2015: "), summary
     assert page.locator("table.observations tbody tr").count() > 1
     assert page.locator("svg.weekly-desk").is_visible()
     filtered = page.url.split("#")[0]
