@@ -44,7 +44,16 @@ def basemap() -> tuple[bytes, str]:
         features.append(
             {
                 "type": "Feature",
-                "properties": {"kind": "admin1", "name": props["name"], "code": props["code"]},
+                "properties": {
+                    "kind": "admin1",
+                    "name": props["name"],
+                    "code": props["code"],
+                    # Where the map writes its name: a point inside it (not the centroid,
+                    # which a crescent-shaped area may not contain).
+                    "label": [
+                        round(c, DECIMALS) for c in geometry.representative_point().coords[0]
+                    ],
+                },
                 "geometry": _rounded(geometry.simplify(SIMPLIFY, preserve_topology=True)),
             }
         )

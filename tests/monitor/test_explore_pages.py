@@ -2,6 +2,7 @@
 number of queries whatever the number of rows."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.core.files.base import ContentFile
@@ -355,3 +356,17 @@ def test_the_source_names_an_actor_only_when_it_differs_from_the_party(client, a
         "the source names: East forces (as the source spells it)"
         in client.get(url).content.decode()
     )
+
+
+def test_each_area_of_the_basemap_says_where_its_name_goes_inside_it():
+    from shapely.geometry import Point, shape
+
+    features = json.loads(basemap()[0])["features"]
+    areas = [f for f in features if f["properties"]["kind"] == "admin1"]
+
+    assert len(areas) > 100
+    for area in areas:
+        lon, lat = area["properties"]["label"]
+        assert shape(area["geometry"]).buffer(0.01).contains(Point(lon, lat)), area["properties"]
+    kyiv = next(a for a in areas if a["properties"]["code"] == "UA-30")
+    assert kyiv["properties"]["name"] == "Kyiv"

@@ -35,7 +35,35 @@
           interactive: false,
           style: { color: "#90a4ae", weight: 0.7, fill: false }
         }).addTo(map);
+        areaNames(map, lines);
       });
+  }
+
+  // The admin-1 areas' names, written inside them once the map is close enough to read them
+  // (zoom 6 and nearer: a country's worth of provinces), so a reader knows where a mark is.
+  var NAMES_FROM_ZOOM = 6;
+  function areaNames(map, areas) {
+    // Their own pane, under the marks (Leaflet's marker pane is at 600): a name never hides a count.
+    map.createPane("areaNames").style.zIndex = 450;
+    var names = L.layerGroup();
+    areas.forEach(function (f) {
+      var at = f.properties.label;
+      if (!at) return;
+      var text = document.createElement("span");
+      text.textContent = f.properties.name.replace(/ (oblast|province)$/, "");
+      names.addLayer(L.marker([at[1], at[0]], {
+        icon: L.divIcon({ className: "area-name", html: text, iconSize: null }),
+        interactive: false,
+        keyboard: false,
+        pane: "areaNames"
+      }));
+    });
+    function show() {
+      if (map.getZoom() >= NAMES_FROM_ZOOM) names.addTo(map);
+      else names.remove();
+    }
+    map.on("zoomend", show);
+    show();
   }
 
   function newMap(element) {
