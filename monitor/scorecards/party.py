@@ -165,8 +165,8 @@ def party_scorecard(
             CategoryViolations(category=category, violations=n)
             for category, n in sorted(by_category.items(), key=lambda i: (-i[1], i[0]))
         ),
-        summary=f"{party.name}: {len(obligations)} obligation(s), "
-        f"{total} violation(s) attributed {when}".rstrip(),
+        summary=f"{party.name}: {_counted(len(obligations), 'obligation')}, "
+        f"{_counted(total, 'violation')} attributed {when}".rstrip(),
     )
 
 
@@ -319,3 +319,7 @@ def _violations(
     if by == "clause":
         return {(clause_id, ""): n or 0 for clause_id, n in rows}
     return {(agreement_id, category): n or 0 for agreement_id, category, n in rows}
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -19,8 +19,11 @@ def test_analyst_acknowledges_an_alert_and_reads_what_changed(
     page = signed_in(browser_context, live_server, "analyst")
 
     check_page(page, f"{base}/alerts/", "inbox", ready="ol.alert-list")
+    # On a phone the filters fold away so the alerts come first; on a desk they stay open.
+    assert page.locator("details.filters-panel").evaluate("d => d.open") is False
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{base}/alerts/")
+    assert page.locator("details.filters-panel").evaluate("d => d.open") is True
     page.get_by_role("link", name=re.compile(r"^High \d+")).click()
     page.wait_for_url(re.compile(r"/alerts/\?severity=3$"))
     badges = set(page.locator("ol.alert-list .sev-badge").all_inner_texts())
