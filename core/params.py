@@ -7,7 +7,7 @@ with its JSON 400 (``core.api.exception_handler``), both saying what the paramet
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -140,6 +140,23 @@ def text_param(params: Params, name: str) -> str:
     value = params.get(name) or ""
     if "\x00" in value:
         raise ParameterError(name, "text without null characters", value.replace("\x00", "\\0"))
+    return value
+
+
+def choice_param(
+    params: Params,
+    name: str,
+    allowed: Iterable[str],
+    *,
+    default: str = "",
+    expected: str = "",
+) -> str:
+    """One of ``allowed``, or ``default`` when the parameter is absent or empty; anything else
+    is refused, naming the choices (or ``expected``, said in words)."""
+    value = text_param(params, name) or default
+    allowed = list(allowed)
+    if value and value not in allowed:
+        raise ParameterError(name, expected or "one of " + ", ".join(allowed), value)
     return value
 
 

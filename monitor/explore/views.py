@@ -8,13 +8,13 @@ pages, ``observations_visible_to`` bounds the rows (monitor.explore.selectors).
 
 import gzip
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.access import reach_of
+from core.days import zone_or_utc
 from core.params import ParameterError, query_without_empty, text_param, whole_number_param
 from monitor.explore import chart
 from monitor.explore.basemap import ATTRIBUTION
@@ -80,11 +80,6 @@ def _sort_param(params) -> str:
     return sort
 
 
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name or "UTC")
-
-
 def _zone_label(name: str) -> str:
     return "UTC" if name in ("", "UTC") else name.rsplit("/", 1)[-1].replace("_", " ") + " time"
 
@@ -94,7 +89,7 @@ def _local(observation) -> tuple[str, str]:
     clause), written here: the template's date filter would bring it back to UTC."""
     clause = observation.clause
     name = clause.agreement.time_zone if clause else observation.report.mission.time_zone
-    local = observation.occurred_at.astimezone(_zone(name))
+    local = observation.occurred_at.astimezone(zone_or_utc(name))
     return f"{local:%H:%M}", _zone_label(name or "UTC")
 
 

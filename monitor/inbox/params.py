@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from core.params import ParameterError, text_param, whole_number_param
+from core.params import ParameterError, choice_param, text_param, whole_number_param
 from monitor.rules import RULES
 
 STATES = ("live", "open", "acknowledged", "resolved", "all")
@@ -35,23 +35,17 @@ class InboxFilters:
         clause = text_param(params, "clause")
         if clause and not clause.isdigit():
             raise ParameterError("clause", "a clause's number (digits)", clause)
-        rule = text_param(params, "rule")
-        if rule and rule not in RULES:
-            raise ParameterError("rule", "one of " + ", ".join(RULES), rule)
+        rule = choice_param(params, "rule", RULES)
         severities = []
         for value in params.getlist("severity") if hasattr(params, "getlist") else []:
             if value not in ("1", "2", "3", "4"):
                 raise ParameterError("severity", "1 (low) to 4 (critical), repeatable", value)
             severities.append(int(value))
-        state = text_param(params, "state") or "live"
-        if state not in STATES:
-            raise ParameterError("state", "one of " + ", ".join(STATES), state)
-        clock = text_param(params, "retrospective") or "false"
-        if clock not in CLOCKS:
-            raise ParameterError("retrospective", "false, true or all", clock)
-        sort = text_param(params, "sort") or "severity"
-        if sort not in SORTS:
-            raise ParameterError("sort", "one of " + ", ".join(SORTS), sort)
+        state = choice_param(params, "state", STATES, default="live")
+        clock = choice_param(
+            params, "retrospective", CLOCKS, default="false", expected="false, true or all"
+        )
+        sort = choice_param(params, "sort", SORTS, default="severity")
         page_text = text_param(params, "page")
         if page_text and not page_text.isdigit():
             raise ParameterError("page", "a page number (1, 2, ...)", page_text)
